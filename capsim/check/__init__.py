@@ -1,0 +1,70 @@
+"""Checks: pure functions over a history (plus the fault spans and replica trace).
+
+Each check is a small module; :func:`run_checks` composes them, as
+Maelstrom composes its named checkers. No plotting or CLI imports here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from capsim.check.availability import availability
+from capsim.check.convergence import convergence
+from capsim.check.latency import latency
+from capsim.check.staleness import stale_reads
+from capsim.history import History
+from capsim.result import Fault, TraceEntry
+
+
+def run_checks(
+    history: History,
+    *,
+    initial: Mapping[str, Any],
+    faults: Sequence[Fault] = (),
+    trace: Sequence[TraceEntry] = (),
+    nodes: Sequence[str] = (),
+    duration: float = float("inf"),
+    linearizability: bool = True,
+) -> dict[str, Any]:
+    """Every verdict about one history, as JSON-ready data."""
+    ops = history.operations()
+    counts = {"total": len(ops), "ok": 0, "fail": 0, "info": 0}
+    for op in ops:
+        counts[op.type] += 1
+    out: dict[str, Any] = {
+        "ops": counts,
+        "availability": availability(ops, faults, nodes),
+        "stale_reads": stale_reads(ops, initial),
+        "latency": latency(ops),
+    }
+    if trace:
+        out["convergence"] = convergence(trace, faults, nodes, duration)
+    return out
+
+
+def flatten(checks: Mapping[str, Any]) -> dict[str, Any]:
+    """Numbers of interest as one flat row (``availability.overall`` …), for tables."""
+    row: dict[str, Any] = {}
+    for k in ("total", "ok", "fail", "info"):
+        row[f"ops.{k}"] = checks.get("ops", {}).get(k)
+    av = checks.get("availability", {})
+    for k in ("overall", "during_partition", "outside_partition"):
+        row[f"availability.{k}"] = av.get(k)
+    st = checks.get("stale_reads", {})
+    row["stale_reads.count"] = st.get("count")
+    row["stale_reads.rate"] = st.get("rate")
+    for f, d in checks.get("latency", {}).items():
+        for q in ("p50", "p95", "p99"):
+            row[f"latency.{f}.{q}"] = d.get(q)
+    conv = checks.get("convergence")
+    if conv is not None:
+        row["convergence.converged"] = conv.get("converged")
+        row["convergence.time"] = conv.get("time")
+    lin = checks.get("linearizable")
+    if lin is not None:
+        row["linearizable"] = lin.get("linearizable")
+    return row
+
+
+__all__ = ["availability", "convergence", "flatten", "latency", "run_checks", "stale_reads"]

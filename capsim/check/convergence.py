@@ -1,0 +1,63 @@
+"""Convergence: how long after the last heal until live replicas agree again."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from capsim.result import Fault, TraceEntry
+
+
+def convergence(trace: Sequence[TraceEntry], faults: Sequence[Fault],
+                nodes: Sequence[str], duration: float) -> dict[str, Any]:
+    """Seconds from the last heal (or recovery) until every live replica holds the
+    same value for every key and keeps holding it to the end of the run.
+
+    ``time`` is ``None`` with ``converged: false`` when they still disagree at
+    the end ("never" within the run), or when a fault is still in force.
+    """
+    still = [f for f in faults if f.end >= duration]
+    ended = [f.end for f in faults if f.end < duration]
+    heal = max(ended) if ended else None
+    down_at_end = {f.groups[0][0] for f in still if f.kind == "crash"}
+    live = [n for n in nodes if n not in down_at_end]
+    state: dict[tuple[str, str], Any] = {}
+    keys: list[str] = []
+    agree_since: float | None = 0.0
+    start = heal if heal is not None else 0.0
+
+    def agree() -> bool:
+        return all(len({repr(state.get((n, k))) for n in live}) <= 1 for k in keys)
+
+    for t in sorted(trace, key=lambda e: e.time):
+        if t.key not in keys:
+            keys.append(t.key)
+        state[(t.node, t.key)] = t.value
+    # Replay in order to find when agreement last began.
+    state.clear()
+    i = 0
+    entries = sorted(trace, key=lambda e: e.time)
+    while i < len(entries):
+        now = entries[i].time
+        while i < len(entries) and entries[i].time == now:
+            e = entries[i]
+            state[(e.node, e.key)] = e.value
+            i += 1
+        if agree():
+            if agree_since is None:
+                agree_since = now
+        else:
+            agree_since = None
+    out: dict[str, Any] = {"last_heal": heal, "live_nodes": live}
+    net_open = [f for f in still if f.kind in ("partition", "cut")]
+    if net_open:
+        out.update(converged=False, at=None, time=None,
+                   reason=f"{net_open[-1].label} is still in force at the end of the run")
+        return out
+    if agree_since is None:
+        out.update(converged=False, at=None, time=None,
+                   reason="live replicas still disagree at the end of the run")
+        return out
+    at = max(agree_since, start)
+    out.update(converged=True, at=at, time=round(at - start, 9) if heal is not None else None)
+    return out

@@ -1,0 +1,42 @@
+"""The typer application object, shared by the command modules.
+
+Only typer and the standard library are imported here: ``capsim --help``
+must stay fast, so each command imports what it needs inside its body.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from capsim._version import __version__
+
+app = typer.Typer(
+    name="capsim",
+    help=(
+        "capsim: see the CAP theorem. Run partition scenarios under consistent (cp) and "
+        "available (ap) policies, check every history for linearizability, and draw it.\n\n"
+        "Start with `capsim run` (the seed story: G1 and G2, a broken link, a write and a read)."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"capsim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """capsim: see the CAP theorem."""

@@ -1,0 +1,164 @@
+"""``capsim run``, ``capsim validate``, ``capsim schema``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+from capsim.cli.app import app
+from capsim.cli.common import die, split_csv, user_errors
+
+if TYPE_CHECKING:
+    from capsim.result import RunResult
+
+
+def write_run(result: RunResult, folder: Path) -> None:
+    """Write one run's files into ``folder`` (already a staging folder)."""
+    from capsim.atomic import write_text
+
+    write_text(folder / "history.jsonl", result.history.to_jsonl())
+    write_text(folder / "result.json", result.to_json())
+    if result.messages:
+        write_text(folder / "messages.jsonl", result.messages_jsonl())
+
+
+@app.command()
+def run(
+    scenario: Annotated[
+        Optional[Path],
+        typer.Argument(
+            help="Scenario YAML file. Without one, runs the built-in seed story "
+            "(same as scenarios/partition.yaml) under cp and ap.",
+            show_default=False,
+        ),
+    ] = None,
+    policy: Annotated[
+        Optional[str],
+        typer.Option(
+            "--policy", "-p",
+            help="Policy or comma-separated policies, e.g. cp,ap. Default: the scenario's.",
+        ),
+    ] = None,
+    seed: Annotated[
+        Optional[int], typer.Option(help="Seed for the run (default: the scenario's).")
+    ] = None,
+    out: Annotated[
+        Optional[Path],
+        typer.Option("--out", "-o", help="Run folder to write (default: runs/<scenario name>)."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", "-f", help="Replace the run folder if it exists.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the results as JSON instead of a table.")
+    ] = False,
+    no_write: Annotated[
+        bool, typer.Option("--no-write", help="Print only; write no run folder.")
+    ] = False,
+) -> None:
+    """Run a scenario, check its history, print a table and write the run folder.
+
+    With one policy the folder holds history.jsonl, result.json and
+    messages.jsonl; with several, one sub-folder per policy.
+    """
+    with user_errors():
+        from capsim.atomic import commit_dir, staging_dir
+        from capsim.scenario import load_scenario, seed_scenario
+        from capsim.sim import simulate
+
+        sc = seed_scenario() if scenario is None else load_scenario(scenario)
+        policies = split_csv(policy) or sc.policies
+        target = out if out is not None else Path("runs") / sc.name
+        staged = None if no_write else staging_dir(target, force=force)
+        try:
+            results = [simulate(sc, policy=p, seed=seed) for p in policies]
+            if staged is not None:
+                if len(results) == 1:
+                    write_run(results[0], staged)
+                else:
+                    for r in results:
+                        (staged / r.policy).mkdir()
+                        write_run(r, staged / r.policy)
+                commit_dir(staged, target, force=force)
+                staged = None
+        finally:
+            if staged is not None:
+                import shutil
+
+                shutil.rmtree(staged, ignore_errors=True)
+        _print(results, as_json, None if no_write else target)
+
+
+def _print(results: list[RunResult], as_json: bool, target: Path | None) -> None:
+    from capsim.report import summary_dict
+
+    if as_json:
+        data = [summary_dict(r) for r in results]
+        typer.echo(json.dumps(data[0] if len(data) == 1 else data, indent=2, ensure_ascii=False))
+        return
+    from rich.console import Console
+
+    from capsim.report import render_table, story
+
+    console = Console()
+    sc = results[0].scenario
+    if sc.description:
+        console.print(sc.description)
+    for r in results:
+        lines = story(r)
+        if lines:
+            console.print(f"[bold]{r.policy}[/bold]")
+            for line in lines:
+                console.print(f"  {line}", highlight=False)
+    console.print(render_table(results))
+    for r in results:
+        lin = r.checks.get("linearizable") or {}
+        if lin.get("explanation"):
+            console.print(f"[bold]{r.policy}[/bold]: {lin['explanation']}", highlight=False)
+    if target is not None:
+        console.print(f"wrote {target}/", highlight=False)
+
+
+@app.command()
+def validate(
+    files: Annotated[list[Path], typer.Argument(help="Scenario files to check.")],
+) -> None:
+    """Check scenario files without running them; exit 2 if any is invalid."""
+    from capsim.errors import ScenarioError
+    from capsim.scenario import load_scenario
+
+    bad = 0
+    for f in files:
+        try:
+            sc = load_scenario(f)
+        except ScenarioError as exc:
+            bad += 1
+            typer.echo(f"error: {exc}", err=True)
+        else:
+            typer.echo(f"{f}: ok ({sc.name}: {len(sc.nodes)} nodes, "
+                       f"{len(sc.operations)} scheduled operations)")
+    if bad:
+        raise typer.Exit(2)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files (for editor completion)."""
+    from capsim.scenario import scenario_json_schema
+
+    typer.echo(json.dumps(scenario_json_schema(), indent=2))
+
+
+@app.command("policies")
+def list_policies() -> None:
+    """List the policies and the operations each offers."""
+    from capsim.policies import REGISTRY
+
+    for name, cls in REGISTRY.items():
+        typer.echo(f"{name:8} {cls.summary} [{', '.join(sorted(cls.supports))}]")
+
+
+__all__ = ["die", "write_run"]

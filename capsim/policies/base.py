@@ -1,0 +1,132 @@
+"""The policy interface: a sans-I/O state machine.
+
+A policy never touches SimPy, sockets or clocks. The runtime hands it events
+(a client request, a peer message, a timer firing, each with the current
+time) and carries out the effects it returns: send this message, answer that
+client, start that timer. The same policy object therefore runs in the
+simulator and over real sockets, and a test can drive it with plain calls.
+
+Messages are JSON-friendly dicts (strings, numbers, lists, dicts), since the
+live runtime sends them as JSON; a version travels as a list and comes back
+as a list, so policies normalise with ``tuple(...)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, NamedTuple, Union
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Request(NamedTuple):
+    """A client's request, as the home replica receives it."""
+
+    id: int
+    f: str
+    key: str
+    value: Any = None
+
+
+class Send(NamedTuple):
+    """Send ``msg`` to node ``dst``; ``kind`` labels it for latency models and diagrams."""
+
+    dst: str
+    msg: dict[str, Any]
+    kind: str
+
+
+class Reply(NamedTuple):
+    """Answer client request ``request``: ``ok``, ``fail`` (did not happen) or ``info``."""
+
+    request: int
+    type: str
+    value: Any = None
+    error: str | None = None
+
+
+class SetTimer(NamedTuple):
+    """Call ``on_timer(now, token)`` after ``delay`` seconds (cancelled by a crash)."""
+
+    delay: float
+    token: Any
+
+
+class Stored(NamedTuple):
+    """An observation, not an action: this replica now holds ``value`` for ``key``."""
+
+    key: str
+    value: Any
+
+
+Effect = Union[Send, Reply, SetTimer, Stored]
+
+Version = tuple[int, str]
+"""A version stamp: (counter, node id). Node ids break ties deterministically."""
+
+ZERO: Version = (0, "")
+
+
+def version(v: Any) -> Version:
+    """Normalise a version that may have travelled as a JSON list."""
+    return (int(v[0]), str(v[1]))
+
+
+class NoParams(BaseModel):
+    """A policy without tunables."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Policy:
+    """Base class: how one replica serves requests. Subclass and register it.
+
+    ``supports`` lists the operations the policy offers; the simulator refuses
+    a scenario that asks for others (e.g. ``cas`` needs consensus, which a
+    quorum register cannot provide).
+    """
+
+    name: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+    supports: ClassVar[frozenset[str]] = frozenset({"read", "write"})
+    Params: ClassVar[type[BaseModel]] = NoParams
+
+    def __init__(
+        self,
+        node: str,
+        nodes: Sequence[str],
+        initial: Mapping[str, Any],
+        params: BaseModel,
+        *,
+        timeout: float,
+    ) -> None:
+        self.node = node
+        self.nodes = list(nodes)
+        self.peers = [n for n in nodes if n != node]
+        self.params = params
+        self.timeout = timeout
+        self.initial = dict(initial)
+
+    def start(self, now: float) -> list[Effect]:
+        """Called once when the replica boots; returns initial timers."""
+        return []
+
+    def on_request(self, now: float, req: Request) -> list[Effect]:
+        raise NotImplementedError
+
+    def on_message(self, now: float, src: str, msg: dict[str, Any]) -> list[Effect]:
+        raise NotImplementedError
+
+    def on_timer(self, now: float, token: Any) -> list[Effect]:
+        return []
+
+    def on_crash(self) -> None:
+        """Forget volatile state; what is durable survives (see each policy)."""
+
+    def on_recover(self, now: float) -> list[Effect]:
+        """Back after a crash with durable state only; restart periodic work."""
+        return self.start(now)
+
+    def value_of(self, key: str) -> Any:
+        """The value this replica holds for ``key`` (for traces and convergence)."""
+        raise NotImplementedError

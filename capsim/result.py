@@ -1,0 +1,157 @@
+"""What a run leaves behind: history, replica trace, faults, messages, checks.
+
+A :class:`RunResult` is plain data. It is written as ``history.jsonl`` plus
+``result.json`` and read back by :meth:`RunResult.load`, so plots and checks
+can be redone from a saved run folder without re-simulating.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from capsim._version import __version__
+from capsim.history import History
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from capsim.scenario import Scenario
+
+
+class TraceEntry(NamedTuple):
+    """From ``time`` on, replica ``node`` holds ``value`` for ``key``."""
+
+    time: float
+    node: str
+    key: str
+    value: Any
+
+
+class Fault(NamedTuple):
+    """A span of time with a fault in force.
+
+    ``kind`` is ``partition`` (``groups`` lists the sides), ``cut`` (one-way:
+    ``groups`` is ``[from, to]``) or ``crash`` (``groups`` is ``[[node]]``).
+    """
+
+    kind: str
+    start: float
+    end: float
+    groups: list[list[str]]
+    label: str
+
+
+class Message(NamedTuple):
+    """One message between replicas: sent, and delivered or dropped at ``end``."""
+
+    sent: float
+    src: str
+    dst: str
+    kind: str
+    end: float
+    status: str  # delivered | lost | cut | down
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Everything about one run of one scenario under one policy."""
+
+    scenario: Scenario
+    policy: str
+    seed: int
+    history: History
+    trace: list[TraceEntry]
+    faults: list[Fault]
+    messages: list[Message]
+    checks: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.scenario.name
+
+    def metrics(self) -> dict[str, Any]:
+        """The checks as a flat dict of numbers, for tables and sweeps."""
+        from capsim.check import flatten
+
+        return flatten(self.checks)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "capsim_version": __version__,
+            "scenario": self.scenario.name,
+            "policy": self.policy,
+            "seed": self.seed,
+            "checks": self.checks,
+            "faults": [f._asdict() for f in self.faults],
+            "trace": [list(t) for t in self.trace],
+            "spec": self.scenario.model_dump(mode="json", by_alias=True),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+
+    def messages_jsonl(self) -> str:
+        return "".join(
+            json.dumps(m._asdict(), separators=(",", ":")) + "\n" for m in self.messages
+        )
+
+    def history_frame(self) -> pd.DataFrame:
+        """The history as a pandas DataFrame (needs pandas: ``pip install pandas``)."""
+        try:
+            import pandas as pd
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError(
+                "history_frame() needs pandas: pip install -e '.[notebooks]'"
+            ) from exc
+        cols = ["index", "time", "process", "node", "type", "f", "key", "value", "error"]
+        rows = []
+        for e in self.history:
+            d = e.to_dict()
+            rows.append([d.get(c) for c in cols])
+        return pd.DataFrame(rows, columns=cols)
+
+    @classmethod
+    def load(cls, folder: str | Path) -> RunResult:
+        """Read a run folder written by ``capsim run`` (history.jsonl + result.json)."""
+        from capsim.errors import CapsimError
+        from capsim.scenario import parse_scenario
+
+        d = Path(folder)
+        for name in ("history.jsonl", "result.json"):
+            if not (d / name).is_file():
+                raise CapsimError(f"{d}: no {name} here; is this a run folder of `capsim run`?")
+        try:
+            data = json.loads((d / "result.json").read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise CapsimError(f"{d / 'result.json'}:{exc.lineno}: not JSON: {exc.msg}") from None
+        history = History.read(d / "history.jsonl")
+        messages: list[Message] = []
+        mpath = d / "messages.jsonl"
+        if mpath.is_file():
+            for line in mpath.read_text(encoding="utf-8").splitlines():
+                if line.strip():
+                    messages.append(Message(**json.loads(line)))
+        return cls(
+            scenario=parse_scenario(data["spec"], source=str(d / "result.json")),
+            policy=data["policy"],
+            seed=int(data["seed"]),
+            history=history,
+            trace=[TraceEntry(*t) for t in data.get("trace", [])],
+            faults=[Fault(**f) for f in data.get("faults", [])],
+            messages=messages,
+            checks=data.get("checks", {}),
+        )
+
+    def _repr_html_(self) -> str:
+        from capsim.report import result_html
+
+        return result_html(self)
+
+    def __repr__(self) -> str:
+        return (
+            f"RunResult(scenario={self.scenario.name!r}, policy={self.policy!r}, "
+            f"seed={self.seed}, events={len(self.history)})"
+        )

@@ -1,0 +1,564 @@
+"""Scenario files: YAML validated into typed, immutable models.
+
+Teachers write these by hand, so every mistake must come back as one line that
+names the file, the line, the field and what would be valid. Pydantic checks
+each field; the cross-field checks (a partition naming an unknown node, times
+that go backwards) run in one place, :func:`_cross_check`, and both kinds are
+mapped back to YAML line numbers by :func:`_line_index`.
+"""
+
+from __future__ import annotations
+
+import re
+import typing
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Union
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from capsim.distributions import Constant, Distribution
+from capsim.errors import Problem, ScenarioError
+
+Value = Union[str, int]
+"""A register value: a string such as ``v1`` (or an integer)."""
+
+Loc = tuple[Union[str, int], ...]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Link(_Model):
+    """Overrides for the link between two nodes (both directions)."""
+
+    between: tuple[str, str]
+    latency: Distribution | None = None
+    loss: float | None = Field(default=None, ge=0, lt=1)
+
+
+class NetworkSpec(_Model):
+    """The default latency and loss of every link, and per-link overrides."""
+
+    latency: Distribution = Constant(dist="constant", value=0.05)
+    loss: float = Field(default=0.0, ge=0, lt=1)
+    links: list[Link] = []
+
+
+class OneWayCut(_Model):
+    """Messages from ``from`` nodes to ``to`` nodes are dropped (not the reverse)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    from_: list[str] = Field(alias="from", min_length=1)
+    to: list[str] = Field(min_length=1)
+
+
+_FAULT_KINDS = ("partition", "cut", "heal", "crash", "recover")
+
+
+class NemesisEvent(_Model):
+    """One fault at time ``at``: exactly one of partition, cut, heal, crash, recover.
+
+    ``partition`` lists groups of nodes that can only talk inside their group;
+    nodes not named form one more group together. ``heal: true`` removes every
+    partition and cut. A crashed node drops everything and answers nobody; on
+    ``recover`` it keeps what its policy stores durably.
+    """
+
+    at: float = Field(ge=0)
+    partition: list[list[str]] | None = None
+    cut: OneWayCut | None = None
+    heal: bool | None = None
+    crash: str | None = None
+    recover: str | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> NemesisEvent:
+        set_ = [k for k in _FAULT_KINDS if getattr(self, k) is not None]
+        if len(set_) != 1:
+            raise ValueError(
+                "a nemesis event needs exactly one of "
+                + ", ".join(_FAULT_KINDS)
+                + (f" (got {', '.join(set_)})" if set_ else "")
+            )
+        if self.heal is False:
+            raise ValueError("heal must be true (leave the event out instead)")
+        if self.partition is not None and len(self.partition) < 1:
+            raise ValueError("partition needs at least one group of nodes")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return next(k for k in _FAULT_KINDS if getattr(self, k) is not None)
+
+
+class Client(_Model):
+    """A client process, sitting next to its home replica ``node``."""
+
+    name: str = Field(min_length=1)
+    node: str
+
+
+class ScheduledOp(_Model):
+    """An operation a client issues at time ``at``: exactly one of read, write, cas.
+
+    ``read: x`` reads key x; ``write: {x: v1}`` writes v1 to x;
+    ``cas: {x: [v1, v2]}`` sets x to v2 if it holds v1.
+    """
+
+    at: float = Field(ge=0)
+    client: str
+    read: str | None = None
+    write: dict[str, Value] | None = None
+    cas: dict[str, tuple[Value, Value]] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ScheduledOp:
+        set_ = [k for k in ("read", "write", "cas") if getattr(self, k) is not None]
+        if len(set_) != 1:
+            raise ValueError(
+                "an operation needs exactly one of read, write, cas"
+                + (f" (got {', '.join(set_)})" if set_ else "")
+            )
+        for k in ("write", "cas"):
+            m = getattr(self, k)
+            if m is not None and len(m) != 1:
+                raise ValueError(f"{k} takes exactly one key, e.g. {{x: v1}}")
+        return self
+
+    @property
+    def f(self) -> str:
+        return "read" if self.read is not None else ("write" if self.write is not None else "cas")
+
+    @property
+    def key(self) -> str:
+        if self.read is not None:
+            return self.read
+        m = self.write if self.write is not None else self.cas
+        assert m is not None
+        return next(iter(m))
+
+    @property
+    def value(self) -> Any:
+        if self.write is not None:
+            return self.write[self.key]
+        if self.cas is not None:
+            return tuple(self.cas[self.key])
+        return None
+
+
+class Workload(_Model):
+    """A generated workload: Poisson arrivals at ``rate`` ops/s over all its clients.
+
+    Its clients (``w1``, ``w2``, …) are spread round-robin over the nodes. Writes
+    write fresh values (``v1``, ``v2``, … per key) so every value is unique,
+    which keeps histories easy to read and to check.
+    """
+
+    rate: float = Field(gt=0)
+    reads: float = Field(default=0.5, ge=0, le=1)
+    cas: float = Field(default=0.0, ge=0, le=1)
+    keys: int = Field(default=1, ge=1)
+    clients: int = Field(default=3, ge=1)
+    start: float = Field(default=0.0, ge=0)
+    end: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _fractions(self) -> Workload:
+        if self.reads + self.cas > 1:
+            raise ValueError(f"reads + cas must be <= 1 (got {self.reads + self.cas})")
+        if self.end is not None and self.end <= self.start:
+            raise ValueError(f"end ({self.end}) must be after start ({self.start})")
+        return self
+
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+class Scenario(_Model):
+    """A whole scenario: the cluster, its network, its faults and its clients."""
+
+    name: str
+    description: str = ""
+    seed: int = 0
+    duration: float = Field(gt=0)
+    nodes: list[str] = Field(min_length=1)
+    initial: dict[str, Value] = {}
+    network: NetworkSpec = NetworkSpec()
+    policy: str | list[str] = "cp"
+    params: dict[str, dict[str, Any]] = {}
+    timeout: float = Field(default=1.0, gt=0)
+    nemesis: list[NemesisEvent] = []
+    clients: list[Client] = []
+    operations: list[ScheduledOp] = []
+    workload: Workload | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, v: str) -> str:
+        if not _NAME.match(v):
+            raise ValueError(
+                "name may use letters, digits, '.', '_' and '-' (it names the run folder)"
+            )
+        return v
+
+    @model_validator(mode="after")
+    def _cross(self) -> Scenario:
+        problems = _cross_check(self)
+        if problems:
+            raise _CrossCheckFailed(problems)
+        return self
+
+    @property
+    def policies(self) -> list[str]:
+        """The policies this scenario runs under by default, in order."""
+        return [self.policy] if isinstance(self.policy, str) else list(self.policy)
+
+    @property
+    def keys(self) -> list[str]:
+        """Every key the scenario touches, sorted."""
+        ks = set(self.initial)
+        ks.update(op.key for op in self.operations)
+        if self.workload is not None:
+            ks.update(workload_keys(self.workload))
+        return sorted(ks)
+
+    def to_yaml(self) -> str:
+        """A YAML text that loads back to an equal scenario."""
+        data = self.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+        data.setdefault("name", self.name)
+        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+    def replace(self, **changes: Any) -> Scenario:
+        """A validated copy with some fields changed (models are immutable)."""
+        data = self.model_dump(by_alias=True)
+        data.update(changes)
+        return parse_scenario(data, source="<python>")
+
+
+def workload_keys(w: Workload) -> list[str]:
+    """The keys a generated workload uses: ``x`` alone, or ``k0``…``k{n-1}``."""
+    return ["x"] if w.keys == 1 else [f"k{i}" for i in range(w.keys)]
+
+
+class _CrossCheckFailed(Exception):
+    """Carries cross-field problems out of pydantic unchanged (not a ValueError)."""
+
+    def __init__(self, problems: list[tuple[Loc, str]]) -> None:
+        self.problems = problems
+        super().__init__(problems)
+
+
+def _cross_check(s: Scenario) -> list[tuple[Loc, str]]:
+    from capsim.policies import REGISTRY
+
+    out: list[tuple[Loc, str]] = []
+    nodes = set(s.nodes)
+    node_list = ", ".join(s.nodes)
+
+    seen: set[str] = set()
+    for i, n in enumerate(s.nodes):
+        if n in seen:
+            out.append((("nodes", i), f"node {n!r} is listed twice"))
+        seen.add(n)
+
+    names = list(REGISTRY)
+    pols = s.policies
+    if not pols:
+        out.append((("policy",), f"name at least one policy: {', '.join(names)}"))
+    for i, p in enumerate(pols):
+        if p not in REGISTRY:
+            loc: Loc = ("policy",) if isinstance(s.policy, str) else ("policy", i)
+            out.append((loc, f"unknown policy {p!r}; valid policies: {', '.join(names)}"))
+    for p, params in s.params.items():
+        if p not in REGISTRY:
+            out.append((("params", p), f"unknown policy {p!r}; valid policies: {', '.join(names)}"))
+            continue
+        try:
+            REGISTRY[p].Params.model_validate(params)
+        except ValidationError as exc:
+            for e in exc.errors():
+                out.append((("params", p, *e["loc"]), _message(e, REGISTRY[p].Params, ())))
+
+    for i, link in enumerate(s.network.links):
+        for j, n in enumerate(link.between):
+            if n not in nodes:
+                out.append(
+                    (("network", "links", i, "between", j), _unknown_node(n, node_list))
+                )
+
+    last = 0.0
+    for i, ev in enumerate(s.nemesis):
+        if ev.at > s.duration:
+            out.append(
+                (("nemesis", i, "at"), f"time {ev.at} is after the end of the run ({s.duration})")
+            )
+        if ev.at < last:
+            out.append(
+                (("nemesis", i, "at"), f"time {ev.at} is before the previous event's ({last}); "
+                 "list nemesis events in time order")
+            )
+        last = max(last, ev.at)
+        if ev.partition is not None:
+            named: set[str] = set()
+            for g, group in enumerate(ev.partition):
+                for j, n in enumerate(group):
+                    if n not in nodes:
+                        out.append((("nemesis", i, "partition", g, j), _unknown_node(n, node_list)))
+                    elif n in named:
+                        out.append(
+                            (("nemesis", i, "partition", g, j),
+                             f"node {n!r} is in two groups; groups must not overlap")
+                        )
+                    named.add(n)
+        if ev.cut is not None:
+            for side, members in (("from", ev.cut.from_), ("to", ev.cut.to)):
+                for j, n in enumerate(members):
+                    if n not in nodes:
+                        out.append((("nemesis", i, "cut", side, j), _unknown_node(n, node_list)))
+        for kind in ("crash", "recover"):
+            n = getattr(ev, kind)
+            if n is not None and n not in nodes:
+                out.append((("nemesis", i, kind), _unknown_node(n, node_list)))
+
+    clients: set[str] = set()
+    for i, c in enumerate(s.clients):
+        if c.name in clients:
+            out.append((("clients", i, "name"), f"client {c.name!r} is listed twice"))
+        clients.add(c.name)
+        if c.node not in nodes:
+            out.append((("clients", i, "node"), _unknown_node(c.node, node_list)))
+
+    last = 0.0
+    client_list = ", ".join(c.name for c in s.clients) or "none are defined"
+    for i, op in enumerate(s.operations):
+        if op.client not in clients:
+            out.append(
+                (("operations", i, "client"),
+                 f"unknown client {op.client!r}; clients: {client_list}")
+            )
+        if op.at > s.duration:
+            out.append(
+                (("operations", i, "at"), f"time {op.at} is after the end of the run ({s.duration})")
+            )
+        if op.at < last:
+            out.append(
+                (("operations", i, "at"), f"time {op.at} is before the previous operation's "
+                 f"({last}); list operations in time order")
+            )
+        last = max(last, op.at)
+
+    if s.workload is not None:
+        w = s.workload
+        if w.start >= s.duration:
+            out.append(
+                (("workload", "start"), f"start {w.start} is not before the end of the run "
+                 f"({s.duration})")
+            )
+        if w.end is not None and w.end > s.duration:
+            out.append(
+                (("workload", "end"), f"end {w.end} is after the end of the run ({s.duration})")
+            )
+    return out
+
+
+def _unknown_node(n: str, node_list: str) -> str:
+    return f"unknown node {n!r}; the scenario's nodes are: {node_list}"
+
+
+# --- loading -----------------------------------------------------------------
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file; every problem raises ``ScenarioError``."""
+    p = Path(path)
+    src = str(path)
+    if not p.exists():
+        raise ScenarioError([Problem(src, None, "", "no such file")])
+    if p.is_dir():
+        raise ScenarioError([Problem(src, None, "", "is a folder, not a scenario file")])
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ScenarioError(
+            [Problem(src, None, "", "is not a text file (a scenario is YAML text)")]
+        ) from None
+    return parse_scenario_text(text, source=src)
+
+
+def parse_scenario_text(text: str, source: str = "<string>") -> Scenario:
+    """Validate a scenario given as YAML text."""
+    if not text.strip():
+        raise ScenarioError(
+            [Problem(source, None, "", "the file is empty; a scenario needs at least "
+                     "name, duration and nodes")]
+        )
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError(
+            [Problem(source, line, "", f"not valid YAML: {problem}")]
+        ) from None
+    if not isinstance(data, dict):
+        kind = type(data).__name__ if data is not None else "nothing"
+        raise ScenarioError(
+            [Problem(source, 1, "", f"a scenario is a YAML mapping (name: …, nodes: …), "
+                     f"not {kind}")]
+        )
+    return parse_scenario(data, source=source, lines=_line_index(root))
+
+
+def parse_scenario(
+    data: Mapping[str, Any],
+    source: str = "<python>",
+    lines: Mapping[Loc, int] | None = None,
+) -> Scenario:
+    """Validate plain data (from YAML, JSON or Python) into a :class:`Scenario`."""
+    lines = lines or {}
+    try:
+        return Scenario.model_validate(dict(data))
+    except _CrossCheckFailed as exc:
+        raise ScenarioError(
+            [Problem(source, _line_for(lines, loc), _dotted(loc), msg) for loc, msg in exc.problems]
+        ) from None
+    except ValidationError as exc:
+        problems = [
+            Problem(source, _line_for(lines, tuple(e["loc"])), _dotted(tuple(e["loc"])),
+                    _message(e, Scenario, tuple(e["loc"])))
+            for e in exc.errors()
+        ]
+        raise ScenarioError(_dedupe(problems)) from None
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen: set[tuple[int | None, str, str]] = set()
+    out = []
+    for p in problems:
+        k = (p.line, p.field, p.message)
+        if k not in seen:
+            seen.add(k)
+            out.append(p)
+    return out
+
+
+def _dotted(loc: Loc) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _message(e: Any, root: type[BaseModel], loc: Loc) -> str:
+    kind = e["type"]
+    if kind == "extra_forbidden":
+        fields = _fields_at(root, loc[:-1])
+        hint = f"; valid fields here: {', '.join(fields)}" if fields else ""
+        return f"unknown field {loc[-1]!r}{hint}"
+    if kind == "missing":
+        return "this field is required"
+    msg = str(e["msg"])
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    inp = e.get("input")
+    if kind in {"float_parsing", "int_parsing", "string_type", "float_type", "int_type",
+                "list_type", "dict_type", "bool_parsing", "bool_type", "model_type"}:
+        msg += f" (got {inp!r})"
+    return msg
+
+
+def _fields_at(root: type[BaseModel], loc: Loc) -> list[str]:
+    """The field names of the model found at ``loc``, for 'did you mean' hints."""
+    tp: Any = root
+    for part in loc:
+        tp = _unwrap(tp)
+        if isinstance(part, str) and isinstance(tp, type) and issubclass(tp, BaseModel):
+            f = tp.model_fields.get(part)
+            if f is None:
+                return []
+            tp = f.annotation
+        elif isinstance(part, int):
+            args = typing.get_args(tp)
+            tp = args[0] if args else None
+        else:
+            # a dict key or a union member tag: step into the value type
+            args = typing.get_args(tp)
+            tp = args[-1] if args else None
+    tp = _unwrap(tp)
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return [f.alias or name for name, f in tp.model_fields.items()]
+    return []
+
+
+def _unwrap(tp: Any) -> Any:
+    """Strip Optional/Annotated down to the one model or container type inside."""
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            tp = typing.get_args(tp)[0]
+            continue
+        if origin is Union or str(origin) == "<class 'types.UnionType'>":
+            models = [a for a in typing.get_args(tp) if a is not type(None)]
+            if len(models) == 1:
+                tp = models[0]
+                continue
+            return tp
+        return tp
+
+
+def _line_index(root: yaml.Node | None) -> dict[Loc, int]:
+    """Map every path in the YAML document to its (1-based) line."""
+    out: dict[Loc, int] = {}
+
+    def walk(node: yaml.Node, path: Loc) -> None:
+        out.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                key = k.value if isinstance(k, yaml.ScalarNode) else str(k.value)
+                out[(*path, key)] = k.start_mark.line + 1
+                walk(v, (*path, key))
+                out[(*path, key)] = k.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, (*path, i))
+
+    if root is not None:
+        walk(root, ())
+    return out
+
+
+def _line_for(lines: Mapping[Loc, int], loc: Loc) -> int | None:
+    for n in range(len(loc), -1, -1):
+        prefix = loc[:n]
+        if prefix in lines:
+            return lines[prefix]
+        # pydantic names aliased fields by alias; our YAML uses the alias too
+    return None
+
+
+def seed_scenario() -> Scenario:
+    """The course's story, shipped inside the package (same as scenarios/partition.yaml)."""
+    from importlib.resources import files
+
+    text = files("capsim").joinpath("data/partition.yaml").read_text(encoding="utf-8")
+    return parse_scenario_text(text, source="capsim/data/partition.yaml")
+
+
+def scenario_json_schema() -> dict[str, Any]:
+    """The JSON Schema editors use to complete scenario files."""
+    return Scenario.model_json_schema(by_alias=True)

@@ -1,0 +1,201 @@
+"""The SimPy runtime: carries out a policy's effects in simulated time.
+
+It owns the environment, the network, the nodes' up/down state and the
+clients, and records the history, the replica trace and the message journal.
+Policies only see events and return effects (see ``capsim.policies.base``).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Generator
+from typing import Any
+
+import simpy
+from simpy.events import Timeout
+
+from capsim.history import Event, History
+from capsim.policies.base import Policy, Reply, Request, Send, SetTimer, Stored
+from capsim.result import Message, TraceEntry
+from capsim.scenario import Scenario
+from capsim.sim.nemesis import nemesis_process
+from capsim.sim.network import Network, build_graph
+from capsim.sim.workload import PlannedOp, plan
+
+
+def _t(x: float) -> float:
+    """Round times for the history so 2.0 + 0.05 + 0.05 reads 2.1, not 2.0999999999999996."""
+    return round(x, 9)
+
+
+class _Pending:
+    __slots__ = ("done", "event", "op")
+
+    def __init__(self, op: PlannedOp, event: simpy.Event) -> None:
+        self.op = op
+        self.event = event
+        self.done = False
+
+
+class Engine:
+    """One run: build it, call :meth:`run`, read the records."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        policy_cls: type[Policy],
+        params: Any,
+        seed: int,
+        *,
+        record_messages: bool = True,
+    ) -> None:
+        self.scenario = scenario
+        self.rng = random.Random(seed)
+        self.env = simpy.Environment()
+        self.nodes = list(scenario.nodes)
+        self.up: dict[str, bool] = {n: True for n in self.nodes}
+        self.epoch: dict[str, int] = {n: 0 for n in self.nodes}
+        self.policies: dict[str, Policy] = {
+            n: policy_cls(n, self.nodes, scenario.initial, params, timeout=scenario.timeout)
+            for n in self.nodes
+        }
+        self.network = Network(
+            self.env,
+            build_graph(self.nodes, scenario.network),
+            self.rng,
+            self._deliver,
+            is_up=self.up.__getitem__,
+            record=record_messages,
+        )
+        self.events: list[Event] = []
+        self.trace: list[TraceEntry] = []
+        self.pending: dict[int, _Pending] = {}
+        self._next_request = 0
+        self.plans = plan(scenario, self.rng)
+
+    # --- effects ----------------------------------------------------------------
+    def _apply(self, node: str, effects: list[Any]) -> None:
+        for e in effects:
+            cls = type(e)
+            if cls is Send:
+                self.network.send(node, e.dst, e.msg, e.kind)
+            elif cls is Reply:
+                self._reply(node, e)
+            elif cls is SetTimer:
+                ev = Timeout(self.env, e.delay, (node, self.epoch[node], e.token))
+                ev.callbacks.append(self._timer)  # type: ignore[union-attr]
+            elif cls is Stored:
+                self.trace.append(TraceEntry(_t(self.env.now), node, e.key, e.value))
+            else:  # pragma: no cover - a policy bug
+                raise TypeError(f"policy on {node} returned {e!r}, which is not an effect")
+
+    def _deliver(self, src: str, dst: str, msg: dict[str, Any], idx: int) -> None:
+        self._apply(dst, self.policies[dst].on_message(self.env.now, src, msg))
+
+    def _timer(self, ev: simpy.Event) -> None:
+        node, epoch, token = ev._value
+        if self.up[node] and self.epoch[node] == epoch:
+            self._apply(node, self.policies[node].on_timer(self.env.now, token))
+
+    def _reply(self, node: str, r: Reply) -> None:
+        p = self.pending.get(r.request)
+        if p is None or p.done:
+            return  # the client already gave up
+        p.done = True
+        del self.pending[r.request]
+        p.event.succeed(r)
+
+    # --- faults ----------------------------------------------------------------
+    def crash(self, node: str) -> None:
+        if not self.up[node]:
+            return
+        self.up[node] = False
+        self.epoch[node] += 1
+        self.policies[node].on_crash()
+
+    def recover(self, node: str) -> None:
+        if self.up[node]:
+            return
+        self.up[node] = True
+        self._apply(node, self.policies[node].on_recover(self.env.now))
+
+    # --- clients ---------------------------------------------------------------
+    def _record(self, p: PlannedOp, type_: str, value: Any, error: str | None = None) -> None:
+        self.events.append(
+            Event(len(self.events), _t(self.env.now), p.process, p.node, type_,  # type: ignore[arg-type]
+                  p.f, p.key, value, error)  # type: ignore[arg-type]
+        )
+
+    def _client(self, ops: list[PlannedOp]) -> Generator[simpy.Event, Any, None]:
+        env = self.env
+        timeout = self.scenario.timeout
+        for op in ops:
+            if op.at > env.now:
+                yield env.timeout(op.at - env.now)
+            self._next_request += 1
+            rid = self._next_request
+            done = env.event()
+            pend = _Pending(op, done)
+            self.pending[rid] = pend
+            self._record(op, "invoke", op.value if op.f != "read" else None)
+            if self.up[op.node]:
+                self._apply(
+                    op.node,
+                    self.policies[op.node].on_request(env.now, Request(rid, op.f, op.key, op.value)),
+                )
+            if not pend.done:
+                to = env.timeout(timeout, rid)
+                to.callbacks.append(self._give_up)
+            r: Reply = yield done
+            value = r.value if op.f == "read" else op.value
+            if r.type == "ok":
+                self._record(op, "ok", value)
+            else:
+                self._record(op, r.type, value if op.f != "read" else None, r.error)
+
+    def _give_up(self, ev: simpy.Event) -> None:
+        rid = ev._value
+        p = self.pending.pop(rid, None)
+        if p is None or p.done:
+            return
+        p.done = True
+        reason = (
+            f"{p.op.node} is down" if not self.up[p.op.node]
+            else f"no answer from {p.op.node} within the {self.scenario.timeout:g} s timeout"
+        )
+        p.event.succeed(Reply(rid, "info", None, reason))
+
+    # --- the run ---------------------------------------------------------------
+    def run(self) -> None:
+        env = self.env
+        for n in self.nodes:
+            for key in sorted(self.scenario.initial):
+                self.trace.append(TraceEntry(0.0, n, key, self.policies[n].value_of(key)))
+        for n in self.nodes:
+            self._apply(n, self.policies[n].start(0.0))
+        env.process(
+            nemesis_process(env, list(self.scenario.nemesis), self.network, self.nodes,
+                            self.crash, self.recover)
+        )
+        for name in sorted(self.plans, key=self._client_order):
+            if self.plans[name]:
+                env.process(self._client(self.plans[name]))
+        env.run(until=self.scenario.duration)
+        # Requests still open when the run ends: their outcome is unknown.
+        for rid in sorted(self.pending):
+            p = self.pending[rid]
+            self._record(p.op, "info", p.op.value if p.op.f != "read" else None,
+                         "the run ended before an answer came")
+        self.pending.clear()
+
+    def _client_order(self, name: str) -> tuple[int, str]:
+        declared = [c.name for c in self.scenario.clients]
+        return (declared.index(name), "") if name in declared else (len(declared), name)
+
+    def history(self) -> History:
+        return History(self.events)
+
+    def messages(self) -> list[Message]:
+        return [
+            Message(_t(m[0]), m[1], m[2], m[3], _t(m[4]), m[5]) for m in self.network.journal
+        ]
