@@ -1,0 +1,22 @@
+"""capsim's command line: a thin layer over the library.
+
+Each command lives in its own module, which registers itself on ``app`` when
+imported. Adding a command is one module plus one import line below.
+"""
+
+from __future__ import annotations
+
+from capsim.cli.app import app
+
+# --- command modules: one import line each -------------------------------
+from capsim.cli import run as _run  # noqa: E402,F401
+
+# --- end of command modules ---------------------------------------------
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+__all__ = ["app", "main"]
