@@ -28,10 +28,10 @@ from pydantic import (
 from capsim.distributions import Constant, Distribution
 from capsim.errors import Problem, ScenarioError
 
-Value = Union[str, int]
+Value = str | int
 """A register value: a string such as ``v1`` (or an integer)."""
 
-Loc = tuple[Union[str, int], ...]
+Loc = tuple[str | int, ...]
 
 
 class _Model(BaseModel):
@@ -348,7 +348,8 @@ def _cross_check(s: Scenario) -> list[tuple[Loc, str]]:
             )
         if op.at > s.duration:
             out.append(
-                (("operations", i, "at"), f"time {op.at} is after the end of the run ({s.duration})")
+                (("operations", i, "at"),
+                 f"time {op.at} is after the end of the run ({s.duration})")
             )
         if op.at < last:
             out.append(
@@ -440,6 +441,7 @@ def parse_scenario(
                     _message(e, Scenario, tuple(e["loc"])))
             for e in exc.errors()
         ]
+        problems.sort(key=lambda p: p.line or 0)
         raise ScenarioError(_dedupe(problems)) from None
 
 
@@ -530,12 +532,11 @@ def _line_index(root: yaml.Node | None) -> dict[Loc, int]:
         if isinstance(node, yaml.MappingNode):
             for k, v in node.value:
                 key = k.value if isinstance(k, yaml.ScalarNode) else str(k.value)
-                out[(*path, key)] = k.start_mark.line + 1
-                walk(v, (*path, key))
-                out[(*path, key)] = k.start_mark.line + 1
+                out[path + (key,)] = k.start_mark.line + 1
+                walk(v, path + (key,))
         elif isinstance(node, yaml.SequenceNode):
             for i, item in enumerate(node.value):
-                walk(item, (*path, i))
+                walk(item, path + (i,))
 
     if root is not None:
         walk(root, ())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -28,7 +28,7 @@ def write_run(result: RunResult, folder: Path) -> None:
 @app.command()
 def run(
     scenario: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Argument(
             help="Scenario YAML file. Without one, runs the built-in seed story "
             "(same as scenarios/partition.yaml) under cp and ap.",
@@ -36,17 +36,17 @@ def run(
         ),
     ] = None,
     policy: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(
             "--policy", "-p",
             help="Policy or comma-separated policies, e.g. cp,ap. Default: the scenario's.",
         ),
     ] = None,
     seed: Annotated[
-        Optional[int], typer.Option(help="Seed for the run (default: the scenario's).")
+        int | None, typer.Option(help="Seed for the run (default: the scenario's).")
     ] = None,
     out: Annotated[
-        Optional[Path],
+        Path | None,
         typer.Option("--out", "-o", help="Run folder to write (default: runs/<scenario name>)."),
     ] = None,
     force: Annotated[

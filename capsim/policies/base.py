@@ -14,7 +14,7 @@ as a list, so policies normalise with ``tuple(...)``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, NamedTuple, Union
+from typing import Any, ClassVar, NamedTuple
 
 from pydantic import BaseModel, ConfigDict
 
@@ -59,7 +59,7 @@ class Stored(NamedTuple):
     value: Any
 
 
-Effect = Union[Send, Reply, SetTimer, Stored]
+Effect = Send | Reply | SetTimer | Stored
 
 Version = tuple[int, str]
 """A version stamp: (counter, node id). Node ids break ties deterministically."""

@@ -83,7 +83,7 @@ class Engine:
                 self._reply(node, e)
             elif cls is SetTimer:
                 ev = Timeout(self.env, e.delay, (node, self.epoch[node], e.token))
-                ev.callbacks.append(self._timer)  # type: ignore[union-attr]
+                ev.callbacks.append(self._timer)
             elif cls is Stored:
                 self.trace.append(TraceEntry(_t(self.env.now), node, e.key, e.value))
             else:  # pragma: no cover - a policy bug
@@ -141,7 +141,9 @@ class Engine:
             if self.up[op.node]:
                 self._apply(
                     op.node,
-                    self.policies[op.node].on_request(env.now, Request(rid, op.f, op.key, op.value)),
+                    self.policies[op.node].on_request(
+                        env.now, Request(rid, op.f, op.key, op.value)
+                    ),
                 )
             if not pend.done:
                 to = env.timeout(timeout, rid)

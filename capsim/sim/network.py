@@ -106,7 +106,7 @@ class Network:
             idx = len(self.journal)
             self.journal.append([now, src, dst, kind, now + delay, "delivered"])
         ev = Timeout(self.env, delay, (src, dst, msg, idx))
-        ev.callbacks.append(self._arrive)  # type: ignore[union-attr]
+        ev.callbacks.append(self._arrive)
 
     def _arrive(self, ev: simpy.Event) -> None:
         src, dst, msg, idx = ev._value

@@ -1,0 +1,37 @@
+"""The README's promises: two set-up commands on top, and its examples run."""
+
+from __future__ import annotations
+
+import re
+
+from .paths import ROOT
+
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_two_setup_commands_at_the_top():
+    first_block = README.split("```")[1]
+    cmds = [line.split("#")[0].strip() for line in first_block.splitlines()[1:] if line.strip()]
+    assert cmds == ["pip install -e . && capsim run", "pip install -e '.[test]' && pytest"]
+
+
+def test_ci_runs_the_readme_test_command_in_a_fresh_venv():
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "python3 -m venv" in ci
+    assert "pip install -e '.[test]' && pytest" in ci
+
+
+def test_python_example_runs():
+    block = re.search(r"## From Python\n\n```python\n(.*?)```", README, re.S)
+    assert block is not None
+    ns: dict[str, object] = {}
+    exec(compile(block.group(1), "README.md", "exec"), ns)
+
+
+def test_the_seed_story_output_in_the_readme_is_what_capsim_prints():
+    from capsim import seed_scenario, simulate
+    from capsim.report import story
+
+    for policy in ("cp", "ap"):
+        for line in story(simulate(seed_scenario(), policy=policy)):
+            assert line in README, line
