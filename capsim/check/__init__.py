@@ -12,6 +12,7 @@ from typing import Any
 from capsim.check.availability import availability
 from capsim.check.convergence import convergence
 from capsim.check.latency import latency
+from capsim.check.linearizable import check_linearizable
 from capsim.check.staleness import stale_reads
 from capsim.history import History
 from capsim.result import Fault, TraceEntry
@@ -40,6 +41,8 @@ def run_checks(
     }
     if trace:
         out["convergence"] = convergence(trace, faults, nodes, duration)
+    if linearizability:
+        out["linearizable"] = check_linearizable(history, initial=initial).to_dict()
     return out
 
 
@@ -64,7 +67,28 @@ def flatten(checks: Mapping[str, Any]) -> dict[str, Any]:
     lin = checks.get("linearizable")
     if lin is not None:
         row["linearizable"] = lin.get("linearizable")
+    # The other numbers of result.json, for sweeps; appended after the keys
+    # above so tables built on those keep their columns and order.
+    for k in ("requests", "requests_during_partition", "excluded_down"):
+        if k in av:
+            row[f"availability.{k}"] = av[k]
+    for node, v in av.get("per_node", {}).items():
+        row[f"availability.node.{node}"] = v
+    for f, d in checks.get("latency", {}).items():
+        for q in ("n", "max"):
+            if q in d:
+                row[f"latency.{f}.{q}"] = d[q]
+    if conv is not None and "at" in conv:
+        row["convergence.at"] = conv["at"]
     return row
 
 
-__all__ = ["availability", "convergence", "flatten", "latency", "run_checks", "stale_reads"]
+__all__ = [
+    "availability",
+    "check_linearizable",
+    "convergence",
+    "flatten",
+    "latency",
+    "run_checks",
+    "stale_reads",
+]

@@ -1,0 +1,361 @@
+"""Words for a linearizability violation, kept apart from the search.
+
+The checker hands over the few operations that cannot be put in one order
+(see :mod:`capsim.check.linearizable`); this module turns them into one or
+two plain English sentences a student can check against the timeline. The
+common shapes get a tailored sentence (a read of a value nobody wrote, a
+stale read, a read that goes back in time after another read saw the newer
+value); everything else gets a plain list of the operations involved.
+
+Every sentence relies on one property of the set it is given: any write of
+a value that one of the operations read is in the set. (The checker only
+drops operations whose written value nobody in the set read.) That is what
+lets "the only write of v0" or "nobody ever wrote v7" be true statements
+about the whole history, not just about the set.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+_NO_INITIAL = object()
+
+
+@dataclass(frozen=True, slots=True)
+class OpFacts:
+    """What the explanation needs to know about one operation.
+
+    ``call`` and ``ret`` are the ranks of the invoke and the completion in
+    the checked order of events (``ret`` is ``None`` when the operation got no
+    answer and may take effect at any time after its call, or never).
+    ``value`` is the value read (read), written (write) or the pair
+    ``(expected, new)`` (cas).
+    """
+
+    index: int
+    process: str
+    node: str | None
+    f: str
+    type: str
+    value: Any
+    start: float
+    end: float
+    call: int
+    ret: int | None
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.ret is not None
+
+    @property
+    def observed(self) -> Any:
+        """The value this operation found in the register (read, cas), or ``_NO_INITIAL``."""
+        if self.f == "read":
+            return self.value
+        if self.f == "cas":
+            return self.value[0]
+        return _NO_INITIAL
+
+    @property
+    def produces(self) -> Any:
+        """The value this operation leaves in the register, or ``_NO_INITIAL``."""
+        if self.f == "write":
+            return self.value
+        if self.f == "cas":
+            return self.value[1]
+        return _NO_INITIAL
+
+
+def who(process: str) -> str:
+    """Jepsen processes are numbers: say ``process 3``; capsim's are names."""
+    return f"process {process}" if process.lstrip("-").isdigit() else process
+
+
+def possessive(process: str) -> str:
+    name = who(process)
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
+
+
+def show_value(v: Any) -> str:
+    """Strings as they are (``v1``); anything else the way JSON writes it."""
+    if isinstance(v, str):
+        return v
+    if v is None:
+        return "None"
+    if isinstance(v, tuple):
+        v = list(v)
+    try:
+        return json.dumps(v, ensure_ascii=False)
+    except (TypeError, ValueError):
+        return repr(v)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
+
+
+class _Clock:
+    """Formats times with as few decimals as keep the sentence's times apart."""
+
+    def __init__(self, times: Sequence[float]) -> None:
+        finite = sorted({t for t in times if math.isfinite(t)})
+        self.decimals = 2
+        while self.decimals < 6 and len({f"{t:.{self.decimals}f}" for t in finite}) < len(finite):
+            self.decimals += 1
+
+    def __call__(self, t: float) -> str:
+        return f"t={t:.{self.decimals}f} s"
+
+
+def _on(node: str | None, prep: str) -> str:
+    return f" {prep} {node}" if node else ""
+
+
+def describe(op: OpFacts, clock: _Clock) -> str:
+    """One operation as a clause: who did what, where, and when."""
+    span = (
+        f"from {clock(op.start)} to {clock(op.end)[2:]}"
+        if op.acknowledged
+        else f"started at {clock(op.start)}, no answer"
+    )
+    if op.f == "read":
+        return f"{who(op.process)} read {show_value(op.value)}{_on(op.node, 'from')} ({span})"
+    if op.f == "write":
+        if op.acknowledged:
+            return f"{who(op.process)} wrote {show_value(op.value)}{_on(op.node, 'to')} ({span})"
+        return (
+            f"{possessive(op.process)} write of {show_value(op.value)}{_on(op.node, 'to')} ({span})"
+        )
+    exp, new = op.value
+    verb = "changed" if op.acknowledged else "tried to change"
+    return (
+        f"{who(op.process)} {verb} {show_value(exp)} to {show_value(new)} with "
+        f"compare-and-set{_on(op.node, 'on')} ({span})"
+    )
+
+
+def _write_phrase(op: OpFacts) -> str:
+    """``alice's write of v1 to G1`` / ``alice's compare-and-set from v0 to v1 on G1``."""
+    if op.f == "write":
+        return f"{possessive(op.process)} write of {show_value(op.value)}{_on(op.node, 'to')}"
+    exp, new = op.value
+    return (
+        f"{possessive(op.process)} compare-and-set from {show_value(exp)} to "
+        f"{show_value(new)}{_on(op.node, 'on')}"
+    )
+
+
+def _start_phrase(key: str, initial: Any) -> str:
+    return (
+        f"{key} started with no value"
+        if initial is None
+        else f"{key} started as {show_value(initial)}"
+    )
+
+
+def _never_written(op: OpFacts, key: str, initial: Any, clock: _Clock) -> str | None:
+    if op.f == "read":
+        v = show_value(op.value)
+        return (
+            f"{who(op.process)} read {v}{_on(op.node, 'from')} at {clock(op.end)}, but no "
+            f"operation ever wrote {v} ({_start_phrase(key, initial)})."
+        )
+    if op.f == "cas":
+        exp, new = op.value
+        return (
+            f"{possessive(op.process)} compare-and-set from {show_value(exp)} to "
+            f"{show_value(new)}{_on(op.node, 'on')} succeeded at {clock(op.end)}, but {key} "
+            f"never held {show_value(exp)}: no operation wrote it ({_start_phrase(key, initial)})."
+        )
+    return None
+
+
+def _producers(ops: Sequence[OpFacts], v: Any) -> list[OpFacts]:
+    return [o for o in ops if o.f != "read" and _same(o.produces, v)]
+
+
+def _all_finished_before(writers: Sequence[OpFacts], rank: int) -> bool:
+    return all(w.ret is not None and w.ret < rank for w in writers)
+
+
+def _earlier_writes(writers: Sequence[OpFacts], v: Any, clock: _Clock) -> str:
+    """Say that the writes of ``v`` were over before the overwriting write began."""
+    if not writers:
+        return ""
+    if len(writers) == 1:
+        w = writers[0]
+        return (
+            f" The only write of {show_value(v)} ({possessive(w.process)}, acknowledged at "
+            f"{clock(w.end)}) had finished before that write began."
+        )
+    last = max(writers, key=lambda w: w.end)
+    amount = "Both" if len(writers) == 2 else f"All {len(writers)}"
+    return (
+        f" {amount} writes of {show_value(v)} (the last acknowledged at "
+        f"{clock(last.end)}) had finished before that write began."
+    )
+
+
+def _saw(op: OpFacts, clock: _Clock) -> str:
+    """``bob read v0 from G2 at t=3.05 s`` / ``bob's compare-and-set … succeeded at …``."""
+    if op.f == "read":
+        where = _on(op.node, "from")
+        return f"{who(op.process)} read {show_value(op.value)}{where} at {clock(op.end)}"
+    exp, new = op.value
+    return (
+        f"{possessive(op.process)} compare-and-set from {show_value(exp)} to {show_value(new)}"
+        f"{_on(op.node, 'on')} succeeded at {clock(op.end)}"
+    )
+
+
+def _observers(ops: Sequence[OpFacts]) -> list[OpFacts]:
+    """Acknowledged ops whose result depends on the value they found."""
+    return [o for o in ops if o.ret is not None and o.f in ("read", "cas")]
+
+
+def _ids(ops: Sequence[OpFacts]) -> set[int]:
+    return {id(o) for o in ops}
+
+
+def _stale_read(ops: Sequence[OpFacts], key: str, initial: Any, clock: _Clock) -> str | None:
+    """One op saw a value that an acknowledged write had replaced before it began."""
+    for r in sorted(_observers(ops), key=lambda o: -o.call):
+        v = r.observed
+        sources = [s for s in _producers(ops, v) if s is not r]
+        if not sources and not _same(initial, v):
+            continue
+        candidates = [
+            w
+            for w in ops
+            if w is not r
+            and w.f != "read"
+            and w.ret is not None
+            and w.ret < r.call
+            and not _same(w.produces, v)
+            and _all_finished_before(sources, w.call)
+        ]
+        for w in sorted(candidates, key=lambda o: -(o.ret or 0)):
+            if _ids(ops) != _ids([r, w, *sources]):
+                continue
+            return (
+                f"{_saw(r, clock)}, but {_write_phrase(w)} had already been acknowledged at "
+                f"{clock(w.end)}.{_earlier_writes(sources, v, clock)}"
+            )
+    return None
+
+
+def _from_the_future(ops: Sequence[OpFacts], key: str, initial: Any, clock: _Clock) -> str | None:
+    """One op saw a value whose every write began only after it had finished."""
+    for r in _observers(ops):
+        v = r.observed
+        sources = [s for s in _producers(ops, v) if s is not r]
+        if not sources or _same(initial, v) or _ids(ops) != _ids([r, *sources]):
+            continue
+        done = r.ret if r.ret is not None else math.inf
+        if all(s.call > done for s in sources):
+            first = min(sources, key=lambda s: s.start)
+            which = (
+                f"the only write of {show_value(v)} ({possessive(first.process)}"
+                f"{_on(first.node, 'to')})"
+                if len(sources) == 1
+                else f"every write of {show_value(v)}"
+            )
+            return f"{_saw(r, clock)}, but {which} started only later, at {clock(first.start)}."
+    return None
+
+
+def _read_went_back(ops: Sequence[OpFacts], key: str, initial: Any, clock: _Clock) -> str | None:
+    reads = [o for o in ops if o.f == "read"]
+    if len(reads) != 2:
+        return None
+    first, second = sorted(reads, key=lambda o: o.call)
+    if first.ret is None or first.ret >= second.call or _same(first.value, second.value):
+        return None
+    new_writers = _producers(ops, first.value)
+    old_writers = _producers(ops, second.value)
+    if not new_writers:
+        return None
+    if {id(o) for o in ops} != {id(first), id(second)} | {id(w) for w in new_writers + old_writers}:
+        return None
+    earliest_new = min(w.call for w in new_writers)
+    if not old_writers:
+        if not _same(initial, second.value):
+            return None
+        why = _start_phrase(key, second.value)
+    elif _all_finished_before(old_writers, earliest_new):
+        last_old = max(old_writers, key=lambda w: w.end)
+        first_new = min(new_writers, key=lambda w: w.start)
+        why = (
+            f"{show_value(second.value)} was written first: its write ended at "
+            f"{clock(last_old.end)}, before {_write_phrase(first_new)} began at "
+            f"{clock(first_new.start)}"
+        )
+    else:
+        return None
+    return (
+        f"{who(second.process)} read {show_value(second.value)}{_on(second.node, 'from')} at "
+        f"{clock(second.end)}, but {who(first.process)} had already read the newer value "
+        f"{show_value(first.value)}{_on(first.node, 'from')} at {clock(first.end)} ({why})."
+    )
+
+
+def explain_violation(
+    ops: Sequence[OpFacts], *, key: str, initial: Any = None, name_key: bool = False
+) -> str:
+    """One or two sentences saying why ``ops`` cannot be put in one order.
+
+    ``name_key`` prefixes ``Key x:`` (used when a history has several keys).
+    """
+    ops = sorted(ops, key=lambda o: o.call)
+    clock = _Clock([t for o in ops for t in (o.start, o.end)])
+    text: str | None = None
+    if len(ops) == 1:
+        text = _never_written(ops[0], key, initial, clock)
+    if text is None:
+        text = _stale_read(ops, key, initial, clock)
+    if text is None:
+        text = _read_went_back(ops, key, initial, clock)
+    if text is None:
+        text = _from_the_future(ops, key, initial, clock)
+    if text is None:
+        items = "; ".join(describe(o, clock) for o in ops)
+        text = (
+            f"These {len(ops)} operations on {key} cannot be put in any one-at-a-time order "
+            f"that matches both what they returned and when they ran "
+            f"({_start_phrase(key, initial)}): {items}."
+        )
+    return f"Key {key}: {text}" if name_key else text
+
+
+def explain_ok(n_ops: int, n_keys: int) -> str:
+    keys = "1 key" if n_keys == 1 else f"{n_keys} keys"
+    return (
+        f"All {n_ops} operations ({keys}) fit one one-at-a-time order that matches what "
+        "they returned and when they ran: the history is linearizable."
+    )
+
+
+def explain_unknown(reason: str) -> str:
+    return (
+        f"No verdict: {reason}. The history may or may not be linearizable; "
+        "give the checker a larger budget to decide."
+    )
+
+
+__all__ = [
+    "OpFacts",
+    "describe",
+    "explain_ok",
+    "explain_unknown",
+    "explain_violation",
+    "show_value",
+    "who",
+]

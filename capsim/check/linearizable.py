@@ -1,0 +1,720 @@
+"""Is a register history linearizable? Yes, no (and why), or unknown.
+
+Linearizable means: every operation can be given a single instant between
+its call and its answer, such that doing the operations one at a time in
+that order explains every result. capsim decides it the way Knossos and
+Porcupine do:
+
+* **One key at a time.** Registers on different keys are independent, and a
+  history is linearizable exactly when each key's sub-history is
+  (P-compositionality), so each key is searched on its own.
+* **Wing & Gong search with Lowe's memo.** Calls and answers are laid out in
+  time order as a doubly linked list. The search repeatedly takes the first
+  call it can apply to the register, removes it (and its answer) from the
+  list and starts again from the head; meeting an answer whose call was not
+  applied yet means the current order is wrong, so it undoes the last choice.
+  A set of (operations applied, register value) pairs already explored cuts
+  the search from exponential to, in practice, linear time. Two shortcuts
+  that never change the verdict: a read of the current value is applied at
+  once with no alternatives tried (it can always go first), and an ``info``
+  write whose value nobody read is dropped (it can always "never happen").
+* **Jepsen's outcomes.** ``ok`` operations happened between call and answer;
+  ``fail`` operations did not happen and are dropped; ``info`` (and
+  never-answered) operations may take effect at any time after their call, or
+  never; an ``info`` read tells nothing and is dropped.
+
+When the search fails, the checker looks for a small set of operations that
+on its own cannot be ordered, and which still proves the whole history
+wrong (see :func:`_shrink`), and hands it to :mod:`capsim.check.explain`.
+
+Events are ordered by ``time``; events with equal times keep their order in
+the history (a history file lists them in the order they happened).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, NamedTuple, TypeAlias
+
+from capsim.check.explain import (
+    OpFacts,
+    explain_ok,
+    explain_unknown,
+    explain_violation,
+)
+from capsim.history import History, Operation
+
+Verdict: TypeAlias = bool | Literal["unknown"]
+
+#: Effort spent looking for a small set of guilty operations once a key is
+#: known to be non-linearizable (search steps over all attempts, and attempts).
+SHRINK_STEPS = 2_000_000
+SHRINK_ATTEMPTS = 400
+
+_READ, _WRITE, _CAS = 0, 1, 2
+_KINDS = {"read": _READ, "write": _WRITE, "cas": _CAS}
+
+
+# --------------------------------------------------------------------------
+# Result
+# --------------------------------------------------------------------------
+
+
+def _json_time(t: float | None) -> float | None:
+    return None if t is None or not math.isfinite(t) else t
+
+
+def _json_value(v: Any) -> Any:
+    if isinstance(v, tuple):
+        return [_json_value(x) for x in v]
+    if isinstance(v, list):
+        return [_json_value(x) for x in v]
+    return v
+
+
+@dataclass(frozen=True, slots=True)
+class OpSummary:
+    """One operation of a counterexample, for plots and machine readers."""
+
+    index: int
+    process: str
+    node: str | None
+    f: str
+    type: str
+    value: Any
+    start: float
+    end: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "process": self.process,
+            "node": self.node,
+            "f": self.f,
+            "type": self.type,
+            "value": _json_value(self.value),
+            "start": self.start,
+            "end": _json_time(self.end),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class KeyResult:
+    """The verdict for one key.
+
+    ``ops`` are the invoke indices of the operations that cannot be ordered
+    (empty unless the verdict is ``False``). ``prefix_ops`` is the longest
+    run of operations the search managed to put in order (in that order);
+    ``break_time`` is when the first operation that could not follow them was
+    answered: where a plot should mark the break.
+    """
+
+    key: str
+    linearizable: Verdict
+    explanation: str
+    operations: int
+    ops_checked: int
+    steps: int
+    reason: str | None = None
+    ops: tuple[int, ...] = ()
+    op_details: tuple[OpSummary, ...] = ()
+    prefix_ops: tuple[int, ...] = ()
+    break_op: int | None = None
+    break_time: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "linearizable": self.linearizable,
+            "reason": self.reason,
+            "explanation": self.explanation,
+            "operations": self.operations,
+            "ops_checked": self.ops_checked,
+            "steps": self.steps,
+            "ops": list(self.ops),
+            "op_details": [o.to_dict() for o in self.op_details],
+            "prefix_ops": list(self.prefix_ops),
+            "break_op": self.break_op,
+            "break_time": _json_time(self.break_time),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class LinearizabilityResult:
+    """The verdict for a whole history, with the first broken key's details.
+
+    ``linearizable`` is ``True``, ``False`` or ``"unknown"``; ``unknown`` only
+    when a budget ran out before a verdict (``reason`` says which). For
+    ``False``, ``key``, ``ops``, ``prefix_ops`` and ``break_time`` describe the
+    key whose violation is answered earliest; ``keys`` has every key.
+    """
+
+    linearizable: Verdict
+    explanation: str
+    keys: tuple[KeyResult, ...]
+    reason: str | None = None
+    key: str | None = None
+    ops: tuple[int, ...] = ()
+    op_details: tuple[OpSummary, ...] = ()
+    prefix_ops: tuple[int, ...] = ()
+    break_op: int | None = None
+    break_time: float | None = None
+    steps: int = 0
+
+    def key_result(self, key: str) -> KeyResult:
+        for k in self.keys:
+            if k.key == key:
+                return k
+        raise KeyError(key)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "linearizable": self.linearizable,
+            "reason": self.reason,
+            "explanation": self.explanation,
+            "key": self.key,
+            "ops": list(self.ops),
+            "op_details": [o.to_dict() for o in self.op_details],
+            "prefix_ops": list(self.prefix_ops),
+            "break_op": self.break_op,
+            "break_time": _json_time(self.break_time),
+            "steps": self.steps,
+            "keys": {k.key: k.to_dict() for k in self.keys},
+        }
+
+
+# --------------------------------------------------------------------------
+# Preparing a key's operations
+# --------------------------------------------------------------------------
+
+
+def _freeze(v: Any) -> Any:
+    """Make a hashable stand-in with equality as in JSON (``True`` is not ``1``)."""
+    if isinstance(v, bool):
+        return ("bool", v)
+    if isinstance(v, (list, tuple)):
+        return ("seq", *(_freeze(x) for x in v))
+    if isinstance(v, dict):
+        return ("map", frozenset((str(k), _freeze(x)) for k, x in v.items()))
+    if isinstance(v, (set, frozenset)):
+        return ("set", frozenset(_freeze(x) for x in v))
+    return v
+
+
+class _Interner:
+    """Register values as small integers, so the search compares ints."""
+
+    def __init__(self) -> None:
+        self._ids: dict[Any, int] = {}
+
+    def __call__(self, v: Any) -> int:
+        t = type(v)
+        key = v if (t is str or t is int or v is None) else _freeze(v)
+        return self._ids.setdefault(key, len(self._ids))
+
+
+class _Op(NamedTuple):
+    """One operation of a key, ready for the search.
+
+    ``call``/``ret`` are ranks in the checked event order; ``ret`` is -1 when
+    the op may take effect any time after its call, or never (info, pending).
+    ``a`` is the value read / written / expected, ``b`` the cas's new value.
+    """
+
+    call: int
+    ret: int
+    kind: int
+    a: int
+    b: int
+    operation: Operation
+
+    @property
+    def required(self) -> bool:
+        return self.ret >= 0
+
+    @property
+    def produces(self) -> int:
+        return self.a if self.kind == _WRITE else self.b if self.kind == _CAS else -1
+
+    @property
+    def observes(self) -> int:
+        return -1 if self.kind == _WRITE else self.a
+
+
+def _cas_pair(op: Operation) -> tuple[Any, Any]:
+    v = op.invoke.value
+    if not isinstance(v, (list, tuple)) or len(v) != 2:
+        raise ValueError(f"event {op.invoke.index}: a cas value must be [expected, new], got {v!r}")
+    return v[0], v[1]
+
+
+def _prepare(ops: Iterable[Operation], rank: Mapping[int, int], intern: _Interner) -> list[_Op]:
+    """Drop what cannot matter; give the rest ranks and interned values."""
+    out: list[_Op] = []
+    for op in ops:
+        kind = _KINDS[op.f]
+        t = op.type
+        if t == "fail" or (kind == _READ and t != "ok"):
+            continue
+        call = rank[id(op.invoke)]
+        ret = rank[id(op.complete)] if t == "ok" and op.complete is not None else -1
+        if kind == _READ:
+            out.append(_Op(call, ret, kind, intern(op.value), -1, op))
+        elif kind == _WRITE:
+            out.append(_Op(call, ret, kind, intern(op.invoke.value), -1, op))
+        else:
+            exp, new = _cas_pair(op)
+            out.append(_Op(call, ret, kind, intern(exp), intern(new), op))
+    out.sort(key=lambda o: o.call)
+    return _drop_unobserved_optional(out)
+
+
+def _drop_unobserved_optional(ops: list[_Op]) -> list[_Op]:
+    """Drop info writes/cas whose value nobody read: they cannot matter.
+
+    In any order that explains the history, such an op can be taken out: no
+    later op needs the value it leaves behind. Taking them out keeps the
+    search from trying each of them at every step.
+    """
+    while True:
+        observed = {o.observes for o in ops}
+        kept = [o for o in ops if o.required or o.produces in observed]
+        if len(kept) == len(ops):
+            return kept
+        ops = kept
+
+
+# --------------------------------------------------------------------------
+# The search
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Search:
+    status: Literal["ok", "fail", "steps", "seconds"]
+    steps: int
+    prefix: tuple[int, ...] = ()  # positions in the ops list, in linearized order
+    break_at: int | None = None  # position of the op whose answer could not be passed
+
+
+def _search(
+    ops: Sequence[_Op], init: int, max_steps: int | None, deadline: float | None
+) -> _Search:
+    """Wing & Gong / Lowe search over one key, as in Porcupine's checkSingle.
+
+    ``ops`` must be sorted by call. The set of applied operations is kept as
+    (``base``, ``rest``): every op below ``base`` is applied, and ``rest`` is
+    a bitset of the ops from ``base`` on. It is canonical, so it can key the
+    memo, and it stays a small integer however long the history is.
+    """
+    events: list[tuple[int, int, bool]] = []
+    for i, op in enumerate(ops):
+        events.append((op.call, i, True))
+        if op.ret >= 0:
+            events.append((op.ret, i, False))
+    events.sort()
+    size = len(events) + 1  # entry 0 is the head
+    nxt = list(range(1, size + 1))
+    nxt[-1] = -1
+    prv = list(range(-1, size - 1))
+    is_call = [False] * size
+    opi = [-1] * size
+    match = [-1] * size
+    kind = [0] * size
+    va = [0] * size
+    vb = [0] * size
+    call_entry = [0] * len(ops)
+    for j, (_, i, c) in enumerate(events, start=1):
+        opi[j] = i
+        if c:
+            op = ops[i]
+            is_call[j] = True
+            call_entry[i] = j
+            kind[j] = op.kind
+            va[j] = op.a
+            vb[j] = op.b
+        else:
+            match[call_entry[i]] = j
+
+    remaining = sum(1 for op in ops if op.ret >= 0)
+    state = init
+    base = 0
+    rest = 0
+    seen: set[tuple[int, int, int]] = set()
+    stack: list[tuple[int, int, int, int, bool]] = []
+    order: list[int] = []
+    best: list[int] = []
+    best_depth = -1
+    break_at: int | None = None
+    steps = 0
+    limit = -1 if max_steps is None else max_steps
+    e = nxt[0]
+    fresh = True  # at a configuration not seen before: look for a safe read first
+    while remaining:
+        steps += 1
+        if steps > limit >= 0:
+            return _Search("steps", steps, tuple(best), break_at)
+        if deadline is not None and not steps & 1023 and time.monotonic() > deadline:
+            return _Search("seconds", steps, tuple(best), break_at)
+        forced = False
+        if fresh:
+            # A read of the current value among the calls that may go next can
+            # always go first (it changes nothing, and anything that had to
+            # precede it is applied), so it is taken without trying others.
+            fresh = False
+            f = nxt[0]
+            while f > 0 and is_call[f] and (kind[f] != _READ or va[f] != state):
+                f = nxt[f]
+            if f > 0 and is_call[f]:
+                e = f
+                forced = True
+        if e > 0 and is_call[e]:
+            k = kind[e]
+            if k == _WRITE:
+                ns = va[e]
+            elif state != va[e]:
+                e = nxt[e]
+                continue
+            else:
+                ns = vb[e] if k == _CAS else state
+            nr = rest | (1 << (opi[e] - base))
+            nb = base
+            if nr & 1:
+                t = (~nr & (nr + 1)).bit_length() - 1
+                nr >>= t
+                nb += t
+            memo = (nb, nr, ns)
+            if memo not in seen:
+                seen.add(memo)
+                stack.append((e, state, base, rest, forced))
+                order.append(opi[e])
+                state, base, rest = ns, nb, nr
+                # lift the call and its answer out of the list
+                p, n = prv[e], nxt[e]
+                nxt[p] = n
+                if n != -1:
+                    prv[n] = p
+                r = match[e]
+                if r != -1:
+                    p, n = prv[r], nxt[r]
+                    nxt[p] = n
+                    if n != -1:
+                        prv[n] = p
+                    remaining -= 1
+                e = nxt[0]
+                fresh = True
+                continue
+            if not forced:
+                e = nxt[e]
+                continue
+            # The safe read leads where we have been: this configuration fails.
+        elif len(stack) > best_depth:
+            # An answer whose call is not applied yet (or, defensively, the end):
+            # this order is wrong. Remember how far it got.
+            best_depth = len(stack)
+            best = order[:]
+            break_at = opi[e] if e > 0 else None
+        # Undo the last choice; a safe read was no choice, so undo past it too.
+        while True:
+            if not stack:
+                return _Search("fail", steps, tuple(best), break_at)
+            top, state, base, rest, was_forced = stack.pop()
+            order.pop()
+            r = match[top]
+            if r != -1:
+                p, n = prv[r], nxt[r]
+                nxt[p] = r
+                if n != -1:
+                    prv[n] = r
+                remaining += 1
+            p, n = prv[top], nxt[top]
+            nxt[p] = top
+            if n != -1:
+                prv[n] = top
+            if not was_forced:
+                e = nxt[top]
+                break
+    return _Search("ok", steps, tuple(order), None)
+
+
+# --------------------------------------------------------------------------
+# Shrinking a counterexample
+# --------------------------------------------------------------------------
+
+
+class _Effort:
+    def __init__(self, deadline: float | None) -> None:
+        self.steps = SHRINK_STEPS
+        self.attempts = SHRINK_ATTEMPTS
+        self.deadline = deadline
+
+    def fails(self, ops: Sequence[_Op], init: int) -> bool:
+        """Is this subset (certainly) not linearizable? No when effort is spent."""
+        if self.steps <= 0 or self.attempts <= 0:
+            return False
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            return False
+        self.attempts -= 1
+        r = _search(ops, init, self.steps, self.deadline)
+        self.steps -= r.steps
+        return r.status == "fail"
+
+
+def _closure(seed: Iterable[_Op], ops: Sequence[_Op]) -> list[_Op]:
+    """``seed`` plus every op that writes a value some kept op reads or expects.
+
+    Dropping an op is only safe when nobody kept needs the value it writes;
+    this adds back every writer such a value could have come from.
+    """
+    producers: dict[int, list[_Op]] = {}
+    for o in ops:
+        if o.kind != _READ:
+            producers.setdefault(o.produces, []).append(o)
+    kept = {id(o): o for o in seed}
+    todo = [o.observes for o in kept.values() if o.kind != _WRITE]
+    done: set[int] = set()
+    while todo:
+        v = todo.pop()
+        if v in done:
+            continue
+        done.add(v)
+        for w in producers.get(v, ()):
+            if id(w) not in kept:
+                kept[id(w)] = w
+                if w.kind == _CAS:
+                    todo.append(w.a)
+    return sorted(kept.values(), key=lambda o: o.call)
+
+
+def _can_drop(removed: Sequence[_Op], kept: Sequence[_Op]) -> bool:
+    observed = {o.observes for o in kept if o.kind != _WRITE}
+    return all(o.produces not in observed for o in removed if o.kind != _READ)
+
+
+def _shrink(ops: Sequence[_Op], init: int, anchor: int | None, deadline: float | None) -> list[_Op]:
+    """Find a small subset that cannot be ordered and still proves the history wrong.
+
+    Soundness: a subset ``K`` of a linearizable history is itself linearizable
+    whenever no dropped op writes a value that an op of ``K`` reads or expects
+    (in a valid order of the whole history, each op of ``K`` that looks at the
+    register sees a value last written by an op of ``K``; so the same order,
+    restricted to ``K``, is valid). So a non-linearizable ``K`` that respects
+    this rule is a true witness for the whole history. Reads may always go.
+
+    Steps, each bounded in effort (:data:`SHRINK_STEPS`, :data:`SHRINK_ATTEMPTS`):
+    a growing window of the ops called before the answer where the search
+    broke (plus the writers it depends on), then greedy deletion of chunks,
+    halving the chunk size down to single ops, from the latest op backwards.
+    """
+    effort = _Effort(deadline)
+    full = list(ops)
+    current = full
+    if anchor is not None:
+        stop = ops[anchor].ret
+        before = [o for o in ops if o.call < stop and o is not ops[anchor]]
+        w = 4
+        while w < len(before):
+            cand = _closure([*before[-w:], ops[anchor]], ops)
+            if len(cand) >= len(full):
+                break
+            if effort.fails(cand, init):
+                current = cand
+                break
+            w *= 4
+    chunk = max(1, len(current) // 2)
+    while True:
+        changed = False
+        i = len(current)
+        while i > 0:
+            lo = max(0, i - chunk)
+            removed, cand = current[lo:i], current[:lo] + current[i:]
+            if cand and _can_drop(removed, cand) and effort.fails(cand, init):
+                current = cand
+                changed = True
+            i = lo
+        if chunk > 1:
+            chunk //= 2
+        elif not changed:
+            return current
+
+
+# --------------------------------------------------------------------------
+# The front door
+# --------------------------------------------------------------------------
+
+
+def _facts(op: _Op) -> OpFacts:
+    o = op.operation
+    value = _cas_pair(o) if op.kind == _CAS else o.value
+    return OpFacts(
+        index=o.invoke.index,
+        process=o.process,
+        node=o.node,
+        f=o.f,
+        type=o.type,
+        value=value,
+        start=o.start,
+        end=o.end if op.ret >= 0 else math.inf,
+        call=op.call,
+        ret=op.ret if op.ret >= 0 else None,
+    )
+
+
+def _summary(op: _Op) -> OpSummary:
+    f = _facts(op)
+    return OpSummary(f.index, f.process, f.node, f.f, f.type, f.value, f.start, f.end)
+
+
+def _never_written(ops: Sequence[_Op], init: int) -> _Op | None:
+    """Find a read (or a successful cas) of a value nobody wrote: the plainest violation."""
+    produced = {o.produces for o in ops if o.kind != _READ}
+    produced.add(init)
+    for o in ops:
+        if o.required and o.kind != _WRITE and o.a not in produced:
+            return o
+    return None
+
+
+def _budget_reason(
+    status: str, key: str, budget_steps: int | None, budget_seconds: float | None
+) -> str:
+    if status == "steps":
+        return f"the step budget ({budget_steps:,} steps) ran out while checking key {key}"
+    return f"the time budget ({budget_seconds:g} s) ran out while checking key {key}"
+
+
+def check_linearizable(
+    history: History | Sequence[Any],
+    *,
+    initial: Mapping[str, Any] | None = None,
+    budget_steps: int | None = None,
+    budget_seconds: float | None = None,
+) -> LinearizabilityResult:
+    """Decide whether ``history`` is linearizable, key by key.
+
+    ``initial`` gives each key's value before the history starts (a key not
+    in it starts as ``None``). ``budget_steps`` caps the search steps over all
+    keys together and ``budget_seconds`` the time; when either runs out
+    before a verdict, the verdict is ``"unknown"`` and ``reason`` says which.
+    A key found non-linearizable makes the whole verdict ``False``, even if
+    the budget ran out on another key. Without budgets the answer is exact.
+    Raises ``ValueError`` when invokes and completions do not pair up (see
+    :meth:`History.operations`) or a cas value is not ``[expected, new]``.
+    """
+    if not isinstance(history, History):
+        history = History(history)
+    initial = dict(initial or {})
+    deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
+    events = list(history)
+    if all(a.time <= b.time for a, b in itertools.pairwise(events)):
+        rank = {id(e): i for i, e in enumerate(events)}
+    else:
+        order = sorted(range(len(events)), key=lambda i: (events[i].time, i))
+        rank = {id(events[i]): r for r, i in enumerate(order)}
+
+    by_key: dict[str, list[Operation]] = {}
+    for op in history.operations():
+        by_key.setdefault(op.key, []).append(op)
+    multi = len(by_key) > 1
+
+    results: list[KeyResult] = []
+    steps_left = budget_steps
+    stopped: str | None = None
+    for key, kops in by_key.items():
+        if stopped is not None:
+            results.append(
+                KeyResult(key, "unknown", explain_unknown(stopped), len(kops), 0, 0, stopped)
+            )
+            continue
+        intern = _Interner()
+        init = intern(initial.get(key))
+        ops = _prepare(kops, rank, intern)
+        search = _search(ops, init, steps_left, deadline)
+        if steps_left is not None:
+            steps_left = max(0, steps_left - search.steps)
+        witness = _never_written(ops, init)
+        if search.status == "ok":
+            results.append(
+                KeyResult(key, True, explain_ok(len(kops), 1), len(kops), len(ops), search.steps)
+            )
+            continue
+        if search.status in ("steps", "seconds") and witness is None:
+            stopped = _budget_reason(search.status, key, budget_steps, budget_seconds)
+            results.append(
+                KeyResult(
+                    key,
+                    "unknown",
+                    explain_unknown(stopped),
+                    len(kops),
+                    len(ops),
+                    search.steps,
+                    stopped,
+                )
+            )
+            continue
+        if search.status != "fail":
+            stopped = _budget_reason(search.status, key, budget_steps, budget_seconds)
+            prefix: tuple[int, ...] = ()
+            break_at = None
+        else:
+            prefix, break_at = search.prefix, search.break_at
+        guilty = [witness] if witness is not None else _shrink(ops, init, break_at, deadline)
+        facts = [_facts(o) for o in guilty]
+        text = explain_violation(facts, key=key, initial=initial.get(key), name_key=multi)
+        broke = ops[break_at] if break_at is not None else None
+        results.append(
+            KeyResult(
+                key,
+                False,
+                text,
+                len(kops),
+                len(ops),
+                search.steps,
+                None,
+                tuple(f.index for f in facts),
+                tuple(_summary(o) for o in guilty),
+                tuple(ops[i].operation.invoke.index for i in prefix),
+                None if broke is None else broke.operation.invoke.index,
+                None if broke is None else broke.operation.end,
+            )
+        )
+    return _combine(results, stopped)
+
+
+def _combine(results: list[KeyResult], stopped: str | None) -> LinearizabilityResult:
+    keys = tuple(results)
+    steps = sum(k.steps for k in keys)
+    failed = [k for k in keys if k.linearizable is False]
+    if failed:
+        first = min(
+            failed,
+            key=lambda k: (
+                math.inf if k.break_time is None else k.break_time,
+                keys.index(k),
+            ),
+        )
+        return LinearizabilityResult(
+            False,
+            first.explanation,
+            keys,
+            None,
+            first.key,
+            first.ops,
+            first.op_details,
+            first.prefix_ops,
+            first.break_op,
+            first.break_time,
+            steps,
+        )
+    if any(k.linearizable == "unknown" for k in keys):
+        reason = stopped or next(k.reason for k in keys if k.reason)
+        return LinearizabilityResult("unknown", explain_unknown(reason), keys, reason, steps=steps)
+    n_ops = sum(k.operations for k in keys)
+    return LinearizabilityResult(True, explain_ok(n_ops, len(keys)), keys, steps=steps)
+
+
+__all__ = ["KeyResult", "LinearizabilityResult", "OpSummary", "Verdict", "check_linearizable"]
