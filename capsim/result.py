@@ -113,6 +113,51 @@ class RunResult:
             rows.append([d.get(c) for c in cols])
         return pd.DataFrame(rows, columns=cols)
 
+    def operations_frame(self) -> pd.DataFrame:
+        """One row per client operation, with its latency and the checks' verdicts on it.
+
+        The event table (:meth:`history_frame`) lists an invoke and a completion
+        per operation; questions a student asks ("how long did cp's reads take?",
+        "which reads were stale?", "what failed during the partition?") are
+        about whole operations, so this pairs them up once, the way the
+        checkers do. ``value`` is the value read (reads) or written (writes;
+        ``[expected, new]`` for cas). ``end`` and ``latency`` are NaN when the
+        client got no answer before the run ended; an ``info`` operation's
+        ``end`` is when the client gave up. ``partitioned`` says whether the
+        operation began while a partition or a one-way cut was in force (the
+        split behind ``availability.during_partition``), ``stale`` whether the
+        stale-read check flagged it.
+        """
+        try:
+            import pandas as pd
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError(
+                "operations_frame() needs pandas: pip install -e '.[notebooks]'"
+            ) from exc
+        from capsim.check.staleness import stale_reads
+
+        ops = self.history.operations()
+        stale_check = self.checks.get("stale_reads")
+        if stale_check is None:  # a result built without checks: run the one we need
+            stale_check = stale_reads(ops, self.scenario.initial)
+        stale = set(stale_check.get("ops", []))
+        net = [f for f in self.faults if f.kind in ("partition", "cut")]
+        cols = ["index", "process", "node", "f", "key", "value", "type", "start", "end",
+                "latency", "partitioned", "stale", "error"]
+        rows = []
+        for op in ops:
+            end = float("nan") if op.complete is None else op.complete.time
+            value = op.value
+            rows.append([
+                op.invoke.index, op.process, op.node, op.f, op.key,
+                list(value) if isinstance(value, tuple) else value,
+                op.type, op.start, end, end - op.start,
+                any(f.start <= op.start < f.end for f in net),
+                op.invoke.index in stale,
+                None if op.complete is None else op.complete.error,
+            ])
+        return pd.DataFrame(rows, columns=cols)
+
     @classmethod
     def load(cls, folder: str | Path) -> RunResult:
         """Read a run folder written by ``capsim run`` (history.jsonl + result.json)."""

@@ -13,19 +13,30 @@ import re
 import typing
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Union
+from typing import Annotated, Any, Literal, Union
 
 import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     ValidationError,
     field_validator,
     model_validator,
 )
 
-from capsim.distributions import Constant, Distribution
+from capsim.distributions import (
+    DIST_NAMES,
+    Constant,
+    Distribution,
+    Exponential,
+    LogNormal,
+    Mixture,
+    Pareto,
+    Uniform,
+)
 from capsim.errors import Problem, ScenarioError
 
 Value = str | int
@@ -46,12 +57,85 @@ class Link(_Model):
     loss: float | None = Field(default=None, ge=0, lt=1)
 
 
-class NetworkSpec(_Model):
-    """The default latency and loss of every link, and per-link overrides."""
+LatencyPreset = Literal["LNKD-SSD", "LNKD-DISK", "YMMR", "WAN"]
+"""The PBS paper's production latency models (``capsim.pbs.models``), by name."""
 
-    latency: Distribution = Constant(dist="constant", value=0.05)
+LATENCY_PRESETS: tuple[str, ...] = typing.get_args(LatencyPreset)
+
+
+def _latency_tag(v: Any) -> str | None:
+    if isinstance(v, str):
+        return "preset"
+    if isinstance(v, dict):
+        return v.get("dist")
+    return getattr(v, "dist", None)
+
+
+# One flat union told apart by ``_latency_tag``: a preset name or a distribution.
+# (A plain ``Distribution | LatencyPreset`` would report every mistake twice,
+# once per side of the union, under unreadable locations.)
+Latency = Annotated[
+    Annotated[Constant, Tag("constant")]
+    | Annotated[Uniform, Tag("uniform")]
+    | Annotated[Exponential, Tag("exponential")]
+    | Annotated[LogNormal, Tag("lognormal")]
+    | Annotated[Pareto, Tag("pareto")]
+    | Annotated[Mixture, Tag("mixture")]
+    | Annotated[LatencyPreset, Tag("preset")],
+    Discriminator(_latency_tag),
+]
+
+
+class NetworkSpec(_Model):
+    """The default latency and loss of every link, and per-link overrides.
+
+    ``latency`` is a distribution in seconds, or the name of one of the PBS
+    paper's production models (``LNKD-SSD``, ``LNKD-DISK``, ``YMMR``, ``WAN``),
+    which gives each message a delay by its kind: W (write to a replica),
+    A (ack), R (read request), S (read response); other kinds of message use
+    the model's R delay. See ``docs/quorums.md``.
+    """
+
+    latency: Latency = Constant(dist="constant", value=0.05)
     loss: float = Field(default=0.0, ge=0, lt=1)
     links: list[Link] = []
+
+    @field_validator("latency", mode="before")
+    @classmethod
+    def _latency_kind(cls, v: Any) -> Any:
+        presets = ", ".join(LATENCY_PRESETS)
+        dists = ", ".join(DIST_NAMES)
+        if isinstance(v, str):
+            name = v.strip().upper()
+            if name not in LATENCY_PRESETS:
+                raise ValueError(
+                    f"unknown latency preset {v!r}; valid presets: {presets} "
+                    f"(or a distribution such as {{dist: constant, value: 0.05}})"
+                )
+            return name
+        if isinstance(v, dict):
+            if "dist" not in v:
+                raise ValueError(
+                    f"a latency distribution needs a dist field: one of {dists} "
+                    f"(or name a preset: {presets})"
+                )
+            if v["dist"] not in DIST_NAMES:
+                raise ValueError(
+                    f"unknown distribution {v['dist']!r}; valid: {dists} "
+                    f"(or name a preset: {presets})"
+                )
+            return v
+        if isinstance(v, BaseModel):
+            return v
+        raise ValueError(
+            f"latency is a distribution such as {{dist: constant, value: 0.05}} "
+            f"or a preset name ({presets}), not {v!r}"
+        )
+
+    @property
+    def preset(self) -> str | None:
+        """The latency preset's name, or None when the latency is a distribution."""
+        return self.latency if isinstance(self.latency, str) else None
 
 
 class OneWayCut(_Model):
@@ -284,7 +368,9 @@ def _cross_check(s: Scenario) -> list[tuple[Loc, str]]:
             out.append((("params", p), f"unknown policy {p!r}; valid policies: {', '.join(names)}"))
             continue
         try:
-            REGISTRY[p].Params.model_validate(params)
+            # The context lets a policy check its tunables against the cluster
+            # (quorum: N, R, W may not exceed the number of nodes).
+            REGISTRY[p].Params.model_validate(params, context={"nodes": list(s.nodes)})
         except ValidationError as exc:
             for e in exc.errors():
                 out.append((("params", p, *e["loc"]), _message(e, REGISTRY[p].Params, ())))
@@ -500,11 +586,21 @@ def _fields_at(root: type[BaseModel], loc: Loc) -> list[str]:
         else:
             # a dict key or a union member tag: step into the value type
             args = typing.get_args(tp)
-            tp = args[-1] if args else None
+            tp = _member_tagged(args, part) or (args[-1] if args else None)
     tp = _unwrap(tp)
     if isinstance(tp, type) and issubclass(tp, BaseModel):
         return [f.alias or name for name, f in tp.model_fields.items()]
     return []
+
+
+def _member_tagged(members: tuple[Any, ...], tag: Any) -> Any:
+    """The union member a discriminator tag names (``constant`` → Constant), if any."""
+    for m in members:
+        m = _unwrap(m)
+        if (isinstance(m, type) and issubclass(m, BaseModel) and "dist" in m.model_fields
+                and typing.get_args(m.model_fields["dist"].annotation) == (tag,)):
+            return m
+    return None
 
 
 def _unwrap(tp: Any) -> Any:

@@ -38,7 +38,7 @@ def test_saved_run_loads_back_equal(tmp_path):
 
 
 def test_loading_something_else_is_a_clear_error(tmp_path):
-    with pytest.raises(CapsimError, match="no history.jsonl here"):
+    with pytest.raises(CapsimError, match=r"no history\.jsonl here"):
         RunResult.load(tmp_path)
 
 
@@ -56,3 +56,44 @@ def test_replace_and_yaml_round_trip():
     from capsim import parse_scenario_text
 
     assert parse_scenario_text(sc.to_yaml()) == sc
+
+
+def test_operations_frame_marks_the_stale_read_in_the_partition():
+    pytest.importorskip("pandas")
+    ops = simulate(seed_scenario(), policy="ap").operations_frame()
+    assert list(ops.process) == ["alice", "bob", "bob"]
+    reads = ops[ops.f == "read"]
+    assert list(reads.value) == ["v0", "v1"]
+    assert list(reads.stale) == [True, False]
+    assert list(reads.partitioned) == [True, False]
+    assert list(ops.latency) == [0.0, 0.0, 0.0]  # ap answers from the local copy
+
+
+def test_operations_frame_latency_is_cps_round_trip():
+    pytest.importorskip("pandas")
+    ops = simulate(seed_scenario(), policy="cp").operations_frame()
+    write = ops[ops.f == "write"].iloc[0]
+    assert write.type == "fail" and write.partitioned and "majority" in write.error
+    last = ops.iloc[-1]
+    assert last.type == "ok" and last.value == "v0" and not last.partitioned
+    # one round trip to the other replica (2 x 50 ms): the README's "t=8→8.1"
+    assert last.latency == pytest.approx(0.1)
+    assert not ops.stale.any()
+
+
+def test_operations_frame_of_a_history_cut_short():
+    pd = pytest.importorskip("pandas")
+    from capsim import Event, History
+
+    hist = History([
+        Event(0, 1.0, "alice", "G1", "invoke", "write", "x", "v1"),
+        Event(1, 1.5, "alice", "G1", "ok", "write", "x", "v1"),
+        Event(2, 2.0, "bob", "G2", "invoke", "read", "x"),
+    ])
+    r = RunResult(scenario=seed_scenario(), policy="ap", seed=0, history=hist,
+                  trace=[], faults=[], messages=[])
+    ops = r.operations_frame()
+    assert list(ops.type) == ["ok", "info"]
+    assert ops.latency.iloc[0] == pytest.approx(0.5)
+    assert pd.isna(ops.end.iloc[1]) and pd.isna(ops.latency.iloc[1])
+    assert not ops.partitioned.any()  # no faults in this result

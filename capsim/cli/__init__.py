@@ -10,6 +10,12 @@ from capsim.cli.app import app
 
 # --- command modules: one import line each -------------------------------
 from capsim.cli import run as _run  # noqa: E402,F401
+from capsim.cli import sweep as _sweep  # noqa: E402,F401
+from capsim.cli import live as _live  # noqa: E402,F401
+from capsim.cli import lab as _lab  # noqa: E402,F401
+from capsim.cli import pbs as _pbs  # noqa: E402,F401
+from capsim.cli import check as _check  # noqa: E402,F401
+from capsim.cli import plot as _plot  # noqa: E402,F401
 
 # --- end of command modules ---------------------------------------------
 

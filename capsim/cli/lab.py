@@ -134,6 +134,14 @@ def manifests(
             show_default=False,
         ),
     ] = None,
+    live: Annotated[
+        bool,
+        typer.Option(
+            "--live",
+            help="Add the live CAP experiment: capsim serve replicas (StatefulSet, headless "
+            "Service), a NetworkPolicy pair that cuts G1 from G2, and capsim live Jobs.",
+        ),
+    ] = False,
 ) -> None:
     """Write the course's Kubernetes objects as current YAML, one file per topic.
 
@@ -149,9 +157,10 @@ def manifests(
         if out.exists() and not force:  # say so before spending time on the schemas
             raise OutputExistsError(f"{out} already exists; pass --force to replace it")
         opts = m.options(k8s_version, image or m.DEFAULT_IMAGE, mysql_ip or m.DEFAULT_MYSQL_IP)
-        files = m.build(opts)
+        sets = ("course", "live") if live else ("course",)
+        files = m.build(opts, sets)
         checked = m.validate(files, opts.k8s)
-        written = m.write(out, opts, force=force)
+        written = m.write(out, opts, force=force, sets=sets)
     typer.echo(f"wrote {len(written)} files into {out}/ for Kubernetes {opts.k8s}:")
     for path in written:
         typer.echo(f"  {path}")

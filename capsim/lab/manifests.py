@@ -462,7 +462,16 @@ COURSE: tuple[Builder, ...] = (
     ingress,
     capsim_job,
 )
-SETS: dict[str, tuple[Builder, ...]] = {"course": COURSE}
+
+
+def live_experiment(opts: Options) -> list[ManifestFile]:
+    """``--live``: capsim serve replicas, a NetworkPolicy pair, capsim live Jobs (lab/live.py)."""
+    from capsim.lab.live import live_files
+
+    return live_files(opts)
+
+
+SETS: dict[str, tuple[Builder, ...]] = {"course": COURSE, "live": (live_experiment,)}
 """Named groups of builders; ``capsim lab manifests`` writes the sets it is asked for."""
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 from capsim.errors import CapsimError
 from capsim.lab import install, manifests, runner
 from capsim.lab.commands import Command, Context
+from capsim.lab.live import live_steps
 from capsim.lab.versions import DEFAULT_K8S
 
 NGINX = manifests.NGINX_IMAGE
@@ -480,6 +481,7 @@ def cap_chapter(ctx: Context, settings: Settings) -> Chapter:
             "ap answers the stale v0",
         ),
     ]
+    steps += live_steps(ctx, settings)  # then the same story on real replica pods
     notes = (
         ()
         if ctx.source_dir

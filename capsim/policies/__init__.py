@@ -9,10 +9,14 @@ from __future__ import annotations
 from capsim.policies.ap import AP
 from capsim.policies.base import Effect, Policy, Reply, Request, Send, SetTimer, Stored
 from capsim.policies.cp import CP
+from capsim.policies.lock import Lock
+from capsim.policies.quorum import Quorum
 
 REGISTRY: dict[str, type[Policy]] = {
     "cp": CP,
     "ap": AP,
+    "quorum": Quorum,
+    "lock": Lock,
 }
 
 
@@ -33,7 +37,9 @@ __all__ = [
     "CP",
     "REGISTRY",
     "Effect",
+    "Lock",
     "Policy",
+    "Quorum",
     "Reply",
     "Request",
     "Send",

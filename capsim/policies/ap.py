@@ -13,6 +13,7 @@ Durable: the map and the clock. Volatile: nothing else.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -60,6 +61,13 @@ class AP(Policy):
 
     def value_of(self, key: str) -> Any:
         return self.store.get(key, (None, ZERO))[0]
+
+    def durable_state(self) -> dict[str, Any]:
+        return {**super().durable_state(), "clock": self.clock}
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        super().restore(state)
+        self.clock = int(state.get("clock", self.clock))
 
     def start(self, now: float) -> list[Effect]:
         return [SetTimer(self.sync_interval, "sync")] if self.peers else []

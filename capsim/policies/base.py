@@ -130,3 +130,40 @@ class Policy:
     def value_of(self, key: str) -> Any:
         """The value this replica holds for ``key`` (for traces and convergence)."""
         raise NotImplementedError
+
+    # --- durability: what survives a crash of a real process -------------------
+    # The simulator keeps the policy object across a crash (``on_crash`` drops
+    # the volatile part). The live runtime loses the whole process, so it saves
+    # ``durable_state()`` (as JSON, atomically, before any effect leaves the
+    # replica) and a restarted process calls ``restore`` and then ``on_recover``.
+    # The default covers the usual shape, ``self.store = {key: (value,
+    # version)}``; a policy with more durable state (a clock, a lock table)
+    # overrides both methods and calls ``super()``.
+
+    def durable_state(self) -> dict[str, Any]:
+        """What survives a crash, as JSON-friendly data (default: ``self.store``, if any)."""
+        store = getattr(self, "store", None)
+        return {"store": dump_store(store)} if isinstance(store, dict) else {}
+
+    def restore(self, state: Mapping[str, Any]) -> None:
+        """Take back what :meth:`durable_state` returned (after a JSON round trip)."""
+        if "store" in state:
+            self.store = load_store(state["store"])
+
+
+def dump_store(store: Mapping[str, tuple[Any, Any]]) -> dict[str, list[Any]]:
+    """``{key: (value, version)}`` as JSON-friendly ``{key: [value, version-as-list]}``."""
+    return {k: [v, _listify(ver)] for k, (v, ver) in sorted(store.items())}
+
+
+def load_store(data: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
+    """Undo :func:`dump_store`: versions come back as (nested) tuples, so they compare."""
+    return {str(k): (v[0], _tuplify(v[1])) for k, v in data.items()}
+
+
+def _listify(x: Any) -> Any:
+    return [_listify(i) for i in x] if isinstance(x, (tuple, list)) else x
+
+
+def _tuplify(x: Any) -> Any:
+    return tuple(_tuplify(i) for i in x) if isinstance(x, list) else x

@@ -138,6 +138,10 @@ class CP(Policy):
         if op.phase == "query":
             if len(op.replies) < self.majority:
                 return []
+            # Our own answer as of now, not as of the request: a concurrent
+            # write coordinated here may have stored a higher version since,
+            # and two writes must never pick the same version.
+            op.replies[self.node] = self.store.get(op.req.key, (None, ZERO))
             best_v, best = max(op.replies.values(), key=lambda r: r[1])
             if op.req.f == "write":
                 op.value, op.version = op.req.value, (best[0] + 1, self.node)

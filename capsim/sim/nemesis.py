@@ -11,10 +11,26 @@ from collections.abc import Callable, Generator
 from typing import Any
 
 import simpy
+from simpy.events import URGENT
 
 from capsim.result import Fault
 from capsim.scenario import NemesisEvent, Scenario
 from capsim.sim.network import Network
+
+
+class _FaultTime(simpy.Event):
+    """A timeout that fires before every ordinary event due at the same instant.
+
+    A fault scheduled at ``t`` is in force for everything else that happens
+    at ``t`` (a request sent at the instant a node recovers reaches a live
+    node), which is what the checks' spans ``start <= t < end`` assume.
+    """
+
+    def __init__(self, env: simpy.Environment, delay: float) -> None:
+        super().__init__(env)
+        self._ok = True
+        self._value = None
+        env.schedule(self, URGENT, delay)
 
 
 def nemesis_process(
@@ -27,7 +43,7 @@ def nemesis_process(
 ) -> Generator[simpy.Event, Any, None]:
     for ev in schedule:
         if ev.at > env.now:
-            yield env.timeout(ev.at - env.now)
+            yield _FaultTime(env, ev.at - env.now)
         if ev.partition is not None:
             network.partition(ev.partition, nodes)
         elif ev.cut is not None:

@@ -5,6 +5,17 @@ per message, which keeps the engine close to bare SimPy's event rate. A
 message is dropped when its link is cut when it is sent or when it would
 arrive (the sender only learns by timeout), when it is lost (the link's loss
 probability), or when its destination is down on arrival.
+
+A node may send to itself: a client-side quorum coordinator does, since in
+the PBS model every replica, the client's own included, is one message delay
+away. Such a message takes the default latency (with a latency preset, the
+one for its kind, without the WAN penalty) and is never cut or lost: the
+client and its home replica sit side by side.
+
+With a latency preset (``network: {latency: LNKD-SSD}``) a message's delay
+depends on its ``kind``: ``W``, ``A``, ``R`` and ``S`` get the model's four
+delays, any other kind its ``R`` delay. Under ``WAN`` every node is its own
+datacenter, so messages between two different nodes pay the model's 75 ms.
 """
 
 from __future__ import annotations
@@ -18,15 +29,34 @@ import simpy
 from simpy.events import Timeout
 
 from capsim.distributions import Sampler
-from capsim.scenario import NetworkSpec
+from capsim.pbs.models import DelayKind, get_model
+from capsim.scenario import Latency, NetworkSpec
 
 Deliver = Callable[[str, str, dict[str, Any], int], None]
 """``deliver(src, dst, msg, journal_index)``: hand a message to its node."""
+
+_Link = tuple[Sampler, float, dict[str, Sampler] | None]
+
+PRESET_KINDS: dict[str, DelayKind] = {"W": "w", "A": "a", "R": "r", "S": "s"}
+"""Message kinds a latency preset times with its own delay (the PBS paper's WARS)."""
+
+
+def link_samplers(latency: Latency, *, remote: bool) -> tuple[Sampler, dict[str, Sampler] | None]:
+    """A link's default sampler, and per-kind samplers when ``latency`` is a preset.
+
+    ``remote``: the link joins two datacenters (only WAN makes that cost more).
+    """
+    if not isinstance(latency, str):
+        return latency.sampler(), None
+    model = get_model(latency)
+    by_kind = {kind: model.sampler(d, remote=remote) for kind, d in PRESET_KINDS.items()}
+    return by_kind["R"], by_kind
 
 
 def build_graph(nodes: Iterable[str], spec: NetworkSpec) -> nx.Graph:
     """A full mesh whose edges carry a latency spec and a loss probability."""
     g = nx.complete_graph(list(nodes))
+    g.graph["latency"] = spec.latency  # for a node's messages to itself
     for u, v in g.edges:
         g.edges[u, v]["latency"] = spec.latency
         g.edges[u, v]["loss"] = spec.loss
@@ -64,11 +94,17 @@ class Network:
         self.record = record
         self.blocked: set[tuple[str, str]] = set()
         self.journal: list[list[Any]] = []
-        self._links: dict[tuple[str, str], tuple[Sampler, float]] = {}
+        # (src, dst) -> (sampler, loss, per-kind samplers or None)
+        self._links: dict[tuple[str, str], _Link] = {}
         for u, v, data in graph.edges(data=True):
-            link = (data["latency"].sampler(), float(data["loss"]))
-            self._links[(u, v)] = link
-            self._links[(v, u)] = link
+            sample, by_kind = link_samplers(data["latency"], remote=u != v)
+            self._links[(u, v)] = self._links[(v, u)] = (sample, float(data["loss"]), by_kind)
+        own = graph.graph.get("latency")
+        if own is not None:
+            for n in graph.nodes:
+                if (n, n) not in self._links:
+                    sample, by_kind = link_samplers(own, remote=False)
+                    self._links[(n, n)] = (sample, 0.0, by_kind)
 
     # --- faults ---------------------------------------------------------------
     def partition(self, groups: list[list[str]], nodes: list[str]) -> None:
@@ -94,7 +130,9 @@ class Network:
             if self.record:
                 self.journal.append([now, src, dst, kind, now, "cut"])
             return
-        sample, loss = link
+        sample, loss, by_kind = link
+        if by_kind is not None:
+            sample = by_kind.get(kind, sample)
         delay = sample(self.rng)
         if (src, dst) in self.blocked or (loss and self.rng.random() < loss):
             if self.record:

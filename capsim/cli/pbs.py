@@ -1,0 +1,362 @@
+"""``capsim pbs``: how stale are partial quorums? The PBS paper's WARS Monte Carlo."""
+
+from __future__ import annotations
+
+import json
+import math
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from capsim.cli.app import app
+from capsim.cli.common import die, user_errors
+
+
+class _Method(str, Enum):
+    quantile = "quantile"
+    paper = "paper"
+
+
+def parse_nrw(text: str) -> tuple[int, int, int]:
+    """``"3,1,1"`` -> ``(3, 1, 1)``; ValueError in words for anything else."""
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) != 3 or not all(p.lstrip("+").isdigit() for p in parts):
+        raise ValueError(f"--nrw: expected three whole numbers N,R,W such as 3,1,1; got {text!r}")
+    n, r, w = (int(p) for p in parts)
+    from capsim.pbs.montecarlo import check_nrw
+
+    try:
+        check_nrw(n, r, w)
+    except ValueError as exc:
+        raise ValueError(f"--nrw {text}: {exc}") from None
+    return n, r, w
+
+
+def _nice_ceil(x: float) -> float:
+    """The smallest of 1, 2, 2.5, 5 times a power of ten that is >= x."""
+    if x <= 0:
+        return 1.0
+    p = 10.0 ** math.floor(math.log10(x))
+    for m in (1.0, 2.0, 2.5, 5.0, 10.0):
+        if m * p >= x * (1 - 1e-12):
+            return m * p
+    return 10.0 * p
+
+
+def table_times(t_max: float) -> list[float]:
+    """0, then 1-2-5 steps from about t_max/200 up to t_max.
+
+    Even rows on a log scale suit heavy-tailed curves, which rise fast and
+    then creep towards 1.
+    """
+    times = [0.0]
+    p = 10.0 ** math.floor(math.log10(t_max / 200))
+    while p <= t_max:
+        for m in (1.0, 2.0, 5.0):
+            v = round(m * p, 12)
+            if t_max / 200 <= v < t_max * (1 - 1e-9):
+                times.append(v)
+        p *= 10
+    times.append(t_max)
+    return times
+
+
+def _fmt_ms(x: float) -> str:
+    """Milliseconds to four significant digits, without trailing zeros."""
+    if x == 0:
+        return "0"
+    if x >= 10_000:
+        return f"{x:,.0f}"
+    return f"{x:.4g}"
+
+
+def _fmt_pct(p: float) -> str:
+    """0.999 -> '99.9%'."""
+    return f"{p * 100:.6g}%"
+
+
+_HELP = """
+Probabilistically Bounded Staleness: run the WARS Monte Carlo of Bailis et al.
+(PVLDB 2012, section 5) for a Dynamo-style quorum system of N replicas, where a
+write waits for W acks and a read for R answers.
+
+Each trial draws the four one-way delays W (write to replica), A (ack), R (read
+request) and S (read response) for every replica from the chosen production
+latency model, commits the write at the W-th fastest ack, sends a read t ms
+later, and calls it consistent if one of the R replicas that answer first
+already had the write. The output is the t-visibility curve P(consistent read
+at t), the t needed for --target, and the 99.9th-percentile read and write
+latencies.
+
+Two ways to get the t for the target:
+
+[bold]quantile[/bold] (default): each trial has a staleness window, the smallest t
+at which its read would be consistent. The answer is the --target quantile of
+the windows over --trials trials: one sample, no grid, unbiased.
+
+[bold]paper[/bold]: the authors' procedure. Sweep t over a grid (0.01 ms steps for
+LNKD-SSD, 0.1 ms for LNKD-DISK and WAN, 1 ms from 1 ms for YMMR), draw
+--paper-trials fresh trials at each t, report the first t whose estimate
+reaches the target. Noise lets an early t cross by luck, so this reads a few
+percent low; it is what the paper's Table 4 printed.
+
+With R + W > N every read quorum overlaps every write quorum and t is 0.
+"""
+
+
+@app.command(help=_HELP)
+def pbs(
+    nrw: Annotated[
+        str, typer.Option("--nrw", help="N,R,W: replicas, read quorum, write quorum.")
+    ] = "3,1,1",
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model", "-m", help="Latency model: LNKD-SSD, LNKD-DISK, YMMR or WAN (paper Table 3)."
+        ),
+    ] = "LNKD-SSD",
+    trials: Annotated[
+        int, typer.Option("--trials", min=1, help="Monte Carlo trials (write + read pairs).")
+    ] = 1_000_000,
+    t_max: Annotated[
+        float | None,
+        typer.Option(
+            "--t-max",
+            help="Right end (ms) of the table and plot [default: the paper's figure range, "
+            "stretched to show the target's t].",
+        ),
+    ] = None,
+    target: Annotated[
+        float,
+        typer.Option("--target", help="Probability of a consistent read, in (0, 1]."),
+    ] = 0.999,
+    method: Annotated[
+        _Method, typer.Option("--method", help="How to find the t for --target (see above).")
+    ] = _Method.quantile,
+    paper_trials: Annotated[
+        int, typer.Option("--paper-trials", min=1, help="Fresh trials per t for --method paper.")
+    ] = 50_000,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, help="Random seed; same seed, same numbers.")
+    ] = 0,
+    k: Annotated[
+        int | None,
+        typer.Option(
+            "--k",
+            min=1,
+            help="Also print the closed-form k-staleness: P(a read returns one of the "
+            "last K versions) = 1 - (C(N-W,R)/C(N,R))^K.",
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the results as JSON instead of tables.")
+    ] = False,
+    plot: Annotated[
+        Path | None,
+        typer.Option("--plot", help="Save the t-visibility curve to this file (.png, .svg, .pdf)."),
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite the --plot file.")] = False,
+) -> None:
+    with user_errors():
+        if not 0.0 < target <= 1.0:
+            raise die(f"--target {target}: must be a probability in (0, 1], e.g. 0.999")
+        if t_max is not None and not t_max > 0:
+            raise die(f"--t-max {t_max}: must be a positive number of milliseconds")
+        try:
+            n, r, w = parse_nrw(nrw)
+            from capsim.pbs.models import get_model
+
+            latency = get_model(model)
+        except ValueError as exc:
+            raise die(str(exc)) from None
+        if plot is not None:
+            _check_plot_target(plot, force)
+
+        from capsim.pbs.montecarlo import (
+            FIGURE_T_MAX,
+            k_staleness,
+            paper_t_visibility,
+            simulate,
+        )
+
+        result = simulate(n, r, w, latency, trials=trials, seed=seed)
+        t_quantile = result.t_visibility(target)
+        sweep = None
+        if method is _Method.paper:
+            sweep = paper_t_visibility(
+                n, r, w, latency, target=target, trials_per_t=paper_trials, seed=seed
+            )
+        t_reported = t_quantile if sweep is None else sweep.t
+        if t_max is None:
+            span = FIGURE_T_MAX.get(latency.name, 100.0)
+            t_max = max(span, _nice_ceil(1.2 * max(t_quantile, t_reported or 0.0)))
+        times = table_times(t_max)
+        k_value = k_staleness(n, r, w, k) if k is not None else None
+
+        doc: dict[str, Any] = {
+            "n": n,
+            "r": r,
+            "w": w,
+            "model": latency.name,
+            "trials": trials,
+            "seed": seed,
+            "strict_quorum": result.strict,
+            "target": target,
+            "method": method.value,
+            "t_visibility_ms": t_reported,
+            "t_quantile_ms": t_quantile,
+            "p_consistent_at_commit": result.p_consistent(0.0),
+            "read_latency_p999_ms": result.read_latency(0.999),
+            "write_latency_p999_ms": result.write_latency(0.999),
+            "curve": [
+                {
+                    "t_ms": t,
+                    "p_consistent": result.p_consistent(t),
+                    "ci95": list(result.interval(t)),
+                }
+                for t in times
+            ],
+            "latency_model": latency.to_dict(),
+        }
+        if sweep is not None:
+            doc["paper_sweep"] = {
+                "t_ms": sweep.t,
+                "estimate": sweep.estimate,
+                "trials_per_t": paper_trials,
+                "grid_points_tried": sweep.grid_points,
+                "trials_drawn": sweep.trials_drawn,
+            }
+        if k is not None:
+            doc["k_staleness"] = {"k": k, "p_within_k_versions": k_value}
+
+        if plot is not None:
+            _save_plot(result, plot, t_max=t_max, target=target, t_target=t_reported)
+
+        if as_json:
+            typer.echo(json.dumps(doc, indent=2))
+            return
+        _print_report(doc, times, result, plot)
+
+
+def _check_plot_target(path: Path, force: bool) -> None:
+    """Refuse before any work is done: an unknown format or a file we may not replace."""
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix not in {"png", "svg", "pdf"}:
+        raise die(f"--plot {path}: use a .png, .svg or .pdf file name")
+    if path.exists() and not force:
+        raise die(f"--plot {path}: the file exists; pass --force to replace it")
+
+
+def _save_plot(
+    result: Any, path: Path, *, t_max: float, target: float, t_target: float | None
+) -> None:
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from capsim.atomic import write_bytes
+    from capsim.pbs.plot import plot_t_visibility
+
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 7), sharex=True)
+    try:
+        plot_t_visibility(result, t_max=t_max, target=target, t_target=t_target, ax=top)
+        plot_t_visibility(
+            result, t_max=t_max, target=target, t_target=t_target, stale=True, ax=bottom
+        )
+        top.set_xlabel("")
+        top.set_title(
+            f"t-visibility: N={result.n} R={result.r} W={result.w} on {result.model} "
+            f"({result.trials:,} trials, seed {result.seed})"
+        )
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format=path.suffix.lower().lstrip("."), dpi=120)
+    finally:
+        plt.close(fig)
+    write_bytes(path, buf.getvalue())
+
+
+def _print_report(doc: dict[str, Any], times: list[float], result: Any, plot: Path | None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from capsim.pbs.paper import P_CONSISTENT_AT_COMMIT, published
+
+    console = Console()
+    n, r, w = doc["n"], doc["r"], doc["w"]
+    kind = (
+        "strict quorum (R+W > N): every read overlaps the last write"
+        if doc["strict_quorum"]
+        else "partial quorum (R+W <= N): reads can be stale"
+    )
+    target = doc["target"]
+    pct = _fmt_pct(target)
+    t_rep = doc["t_visibility_ms"]
+    table = Table(
+        title=f"N={n} R={r} W={w} on {doc['model']}: {kind}",
+        caption=f"{doc['trials']:,} trials, seed {doc['seed']}",
+    )
+    table.add_column("t after commit (ms)", justify="right")
+    table.add_column("P(consistent read)", justify="right")
+    table.add_column("95% interval", justify="right")
+    rows = list(times)
+    if t_rep is not None and t_rep not in rows:
+        rows.append(t_rep)
+    for t in sorted(rows):
+        lo, hi = result.interval(t)
+        mark = t == t_rep
+        label = _fmt_ms(t) + (f"  <- {pct}" if mark else "")
+        table.add_row(
+            label,
+            f"{result.p_consistent(t):.4%}",
+            f"{lo:.4%} .. {hi:.4%}",
+            style="bold" if mark else None,
+        )
+    console.print(table)
+
+    if doc["method"] == "paper":
+        sweep = doc["paper_sweep"]
+        if sweep["t_ms"] is None:
+            console.print(
+                f"t for {pct} consistent reads (paper's sweep): not reached on the paper's grid; "
+                f"the quantile method gives {_fmt_ms(doc['t_quantile_ms'])} ms"
+            )
+        else:
+            console.print(
+                f"t for {pct} consistent reads: [bold]{_fmt_ms(sweep['t_ms'])} ms[/bold] "
+                f"(paper's sweep: first grid t where {sweep['trials_per_t']:,} fresh trials "
+                f"reached it; the quantile method gives {_fmt_ms(doc['t_quantile_ms'])} ms)"
+            )
+    else:
+        console.print(
+            f"t for {pct} consistent reads: [bold]{_fmt_ms(doc['t_quantile_ms'])} ms[/bold] "
+            f"(the {pct} quantile of the staleness window)"
+        )
+    console.print(
+        f"P(consistent) right at commit: {doc['p_consistent_at_commit']:.2%}    "
+        f"99.9th percentile latency: read {_fmt_ms(doc['read_latency_p999_ms'])} ms, "
+        f"write {_fmt_ms(doc['write_latency_p999_ms'])} ms"
+    )
+    row = published(doc["model"], n, r, w)
+    if row is not None:
+        extra = ""
+        if (r, w) == (1, 1):
+            extra = f", P(consistent) at commit {P_CONSISTENT_AT_COMMIT[doc['model']]:.1%}"
+        t_note = f"t for 99.9% {_fmt_ms(row.t_visibility)} ms (paper's sweep), "
+        console.print(
+            f"[dim]The paper (Table 4): {t_note}latency read {_fmt_ms(row.read_latency)} ms, "
+            f"write {_fmt_ms(row.write_latency)} ms{extra}[/dim]"
+        )
+    if "k_staleness" in doc:
+        ks = doc["k_staleness"]
+        console.print(
+            f"k-staleness (closed form, no waiting): P(a read returns one of the last "
+            f"{ks['k']} versions) = {ks['p_within_k_versions']:.4%}"
+        )
+    if plot is not None:
+        console.print(f"plot: {plot}")

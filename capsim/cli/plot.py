@@ -1,0 +1,89 @@
+"""``capsim plot RUN_DIR``: redraw a saved run's pictures, no re-run needed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from capsim.cli.app import app
+from capsim.cli.common import die, user_errors
+from capsim.cli.plotopts import (
+    MESSAGES_HELP,
+    PLOT_HELP,
+    check_lang,
+    draw_plots,
+    parse_formats,
+)
+
+if TYPE_CHECKING:
+    from capsim.result import RunResult
+
+
+def load_runs(run_dir: Path) -> list[RunResult]:
+    """A run folder of one policy, or a folder of per-policy run folders."""
+    from capsim.errors import CapsimError
+    from capsim.result import RunResult
+
+    if not run_dir.is_dir():
+        raise CapsimError(f"{run_dir}: no such folder (give a folder written by `capsim run`)")
+    if (run_dir / "result.json").is_file():
+        return [RunResult.load(run_dir)]
+    subs = sorted(d for d in run_dir.iterdir() if d.is_dir() and (d / "result.json").is_file())
+    if not subs:
+        raise CapsimError(
+            f"{run_dir}: no result.json here or in its sub-folders; "
+            "is this a run folder of `capsim run`?"
+        )
+    results = [RunResult.load(d) for d in subs]
+    order = results[0].scenario.policies
+    results.sort(key=lambda r: (order.index(r.policy) if r.policy in order else len(order),
+                                r.policy))
+    return results
+
+
+@app.command()
+def plot(
+    run_dir: Annotated[
+        Path, typer.Argument(help="A run folder written by `capsim run`.", show_default=False)
+    ],
+    formats: Annotated[str | None, typer.Option("--plot", help=PLOT_HELP)] = None,
+    messages: Annotated[bool, typer.Option("--messages", help=MESSAGES_HELP)] = False,
+    lang: Annotated[
+        str, typer.Option("--lang", help="Language of the labels: en or zh (Simplified Chinese).",
+                          callback=check_lang)
+    ] = "en",
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Write the pictures here instead of into RUN_DIR."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", "-f", help="Replace pictures that already exist.")
+    ] = False,
+) -> None:
+    """Redraw a saved run's pictures from its history.jsonl and result.json.
+
+    Writes timeline.<fmt> (per policy) and compare.<fmt> (when the folder
+    holds several policies), laid out like the run folder. Existing pictures
+    are left alone unless --force: a teacher may have kept one on purpose.
+    """
+    fmts = parse_formats(formats)
+    with user_errors():
+        from capsim.plot import planned_files
+
+        results = load_runs(run_dir)
+        dest = out if out is not None else run_dir
+        planned = planned_files(results, dest, fmts, messages=messages)
+        existing = [p for p in planned if p.exists()]
+        if existing and not force:
+            shown = ", ".join(str(p) for p in existing[:4])
+            more = f" and {len(existing) - 4} more" if len(existing) > 4 else ""
+            raise die(f"{shown}{more} already exist(s); pass --force to replace, "
+                      "or --out DIR to write elsewhere")
+        paths = draw_plots(results, dest, fmts, messages=messages, lang=lang)
+    for p in paths:
+        typer.echo(f"wrote {p}")
+
+
+__all__ = ["load_runs"]

@@ -1,0 +1,378 @@
+"""The look shared by every capsim picture: colours, words, fonts, sizes.
+
+One place decides what a value, an outcome or a fault looks like, so the
+timeline, the message diagram and the comparison read the same way and a
+student who learnt one picture can read the others. Colours come from the
+Okabe-Ito palette (readable by colour-blind students); every highlight also
+has a hatch or a line style, so a greyscale print still tells them apart.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import math
+import os
+import warnings
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from capsim.i18n import LANGS, add_words, tr
+
+if TYPE_CHECKING:
+    from capsim.result import Fault, RunResult
+
+# --- colours -------------------------------------------------------------
+#: Value colours, in the order values first appear (v0, v1, …). Vermillion and
+#: reddish purple are left out: they mean "stale" and "not linearizable".
+VALUE_COLOURS: tuple[str, ...] = (
+    "#56B4E9",  # sky blue   (v0: the old value)
+    "#E69F00",  # orange     (v1: the new value)
+    "#009E73",  # bluish green
+    "#F0E442",  # yellow
+    "#0072B2",  # blue
+    "#A6D8F5",  # light sky
+    "#F5CB6B",  # light orange
+    "#7FCFB9",  # light green
+    "#8C8C3A",  # olive
+    "#6A8FC8",  # slate blue
+)
+STALE = "#D55E00"          # vermillion
+VIOLATION = "#AA2E8C"      # reddish purple, darkened for contrast on white
+FAIL_FILL = "#BDBDBD"
+INFO_EDGE = "#555555"
+PARTITION_SHADE = "#F2E3E3"
+PARTITION_BAR = "#7A4B4B"
+CRASH_BAR = "#3A3A3A"
+CONVERGED = "#1B7F4B"
+AVAILABILITY_LINE = "#0072B2"
+INK = "#222222"
+MUTED = "#666666"
+
+HATCH_STALE = "////"
+HATCH_VIOLATION = "xxx"
+HATCH_CRASH = "\\\\\\"
+
+#: Message kinds get these colours in the order the kinds first appear.
+KIND_COLOURS: tuple[str, ...] = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9",
+                                 "#8C8C3A", "#444444")
+
+FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
+DPI = 150
+
+add_words({
+    "plot.replicas": {"en": "replicas", "zh": "副本"},
+    "plot.clients": {"en": "clients", "zh": "客户端"},
+    "plot.network": {"en": "faults", "zh": "故障"},
+    "plot.partitioned": {"en": "partitioned", "zh": "网络分区"},
+    "plot.cut": {"en": "cut", "zh": "单向断开"},
+    "plot.down": {"en": "down", "zh": "宕机"},
+    "plot.converged": {"en": "converged", "zh": "已收敛"},
+    "plot.not converged": {"en": "not converged by the end", "zh": "运行结束仍未收敛"},
+    "plot.breaks here": {"en": "not linearizable from here", "zh": "从此处起不再线性一致"},
+    "plot.refused": {"en": "refused", "zh": "拒绝"},
+    "plot.no answer": {"en": "no answer", "zh": "无应答"},
+    "plot.legend ok": {"en": "answered (ok)", "zh": "成功应答"},
+    "plot.legend fail": {"en": "refused (fail)", "zh": "拒绝 (失败)"},
+    "plot.legend info": {"en": "no answer (info)", "zh": "无应答 (未知)"},
+    "plot.legend stale": {"en": "stale read", "zh": "陈旧读"},
+    "plot.legend violation": {"en": "in a linearizability violation", "zh": "违反线性一致的操作"},
+    "plot.legend partition": {"en": "network partition", "zh": "网络分区"},
+    "plot.legend crash": {"en": "replica down", "zh": "副本宕机"},
+    "plot.value": {"en": "value", "zh": "值"},
+    "plot.messages": {"en": "messages between replicas", "zh": "副本之间的消息"},
+    "plot.delivered": {"en": "delivered", "zh": "已送达"},
+    "plot.lost": {"en": "lost (random loss)", "zh": "丢失 (随机丢包)"},
+    "plot.cut msg": {"en": "dropped at a cut link", "zh": "因断网丢弃"},
+    "plot.down msg": {"en": "dropped: node down", "zh": "因节点宕机丢弃"},
+    "plot.metrics": {"en": "over time", "zh": "随时间变化"},
+    "plot.stale rate": {"en": "stale reads (% of reads)", "zh": "陈旧读 (占读的 %)"},
+    "plot.availability rate": {"en": "availability (% answered)", "zh": "可用性 (应答 %)"},
+    "plot.window": {"en": "rolling window", "zh": "滑动窗口"},
+    "plot.during": {"en": "during partition", "zh": "分区期间"},
+    "plot.keys shown": {"en": "keys shown", "zh": "显示的键"},
+    "plot.timeline": {"en": "timeline", "zh": "时间线"},
+    "plot.compare": {"en": "the same story under each policy", "zh": "同一场景在不同策略下"},
+})
+
+
+def show_value(v: Any) -> str:
+    """Strings as they are (``v1``); anything else the way JSON writes it."""
+    if isinstance(v, str):
+        return v
+    if isinstance(v, (tuple, list)) and len(v) == 2:
+        return f"{show_value(v[0])}→{show_value(v[1])}"
+    return json.dumps(v, ensure_ascii=False)
+
+
+def _key(v: Any) -> str:
+    """A hashable, type-aware identity for a value (``1`` and ``"1"`` differ)."""
+    return json.dumps(v, sort_keys=True, ensure_ascii=False, default=str)
+
+
+class ValueColours:
+    """One colour per value, the same in every lane and every panel.
+
+    Values get colours in the order they first appear across all the runs
+    given, initial values first, so ``v0`` is the same blue under cp and ap.
+    """
+
+    def __init__(self, results: Iterable[RunResult]) -> None:
+        self._order: dict[str, int] = {}
+        results = list(results)
+        for r in results:
+            for k in sorted(r.scenario.initial):
+                self._add(r.scenario.initial[k])
+        events: list[tuple[float, int, Any]] = []
+        for r in results:
+            events.extend((t.time, 0, t.value) for t in r.trace)
+            for e in r.history:
+                if e.type == "invoke" and e.f in ("write", "cas"):
+                    new = e.value[1] if e.f == "cas" else e.value
+                    events.append((e.time, 1, new))
+        for _, _, v in sorted(events, key=lambda x: (x[0], x[1])):
+            self._add(v)
+
+    def _add(self, v: Any) -> None:
+        if v is None:
+            return
+        self._order.setdefault(_key(v), len(self._order))
+
+    def __call__(self, v: Any) -> str:
+        i = self._order.get(_key(v))
+        if i is None:
+            i = self._order[_key(v)] = len(self._order)
+        return VALUE_COLOURS[i % len(VALUE_COLOURS)]
+
+
+def text_colour(fill: str) -> str:
+    """Black or white, whichever reads better on ``fill`` (WCAG luminance)."""
+    h = fill.lstrip("#")
+    rgb = [int(h[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    lum = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    return "white" if lum < 0.18 else "black"
+
+
+# --- words ---------------------------------------------------------------
+def fault_label(f: Fault, lang: str) -> str:
+    """``G1 | G2 partitioned`` / ``G1 → G2 cut`` / ``G3 down``, in ``lang``."""
+    if f.kind == "partition":
+        sides = " | ".join(", ".join(g) for g in f.groups)
+        if len(f.groups) == 1:
+            sides = f"{sides} | …"
+        return f"{sides} {tr('plot.partitioned', lang)}"
+    if f.kind == "cut":
+        return f"{', '.join(f.groups[0])} → {', '.join(f.groups[1])} {tr('plot.cut', lang)}"
+    if f.kind == "crash":
+        return f"{f.groups[0][0]} {tr('plot.down', lang)}"
+    return f.label
+
+
+def pct(x: float | None) -> str:
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.0f}%"
+
+
+def secs(x: float | None) -> str:
+    if x is None:
+        return "–"
+    return f"{x * 1000:.0f} ms" if x < 1 else f"{x:.2f} s"
+
+
+def summary_line(result: RunResult, lang: str) -> str:
+    """The numbers a student compares between policies, on one line."""
+    c = result.checks
+    av = c.get("availability", {})
+    st = c.get("stale_reads", {})
+    lin = c.get("linearizable") or {}
+    v = lin.get("linearizable")
+    lin_s = (tr("yes", lang) if v is True else tr("no", lang) if v is False
+             else tr("unknown", lang) if lin else tr("n/a", lang))
+    p99 = max((d.get("p99", 0.0) for d in c.get("latency", {}).values()), default=None)
+    parts = [f"{tr('availability', lang)} {pct(av.get('overall'))}"]
+    if av.get("requests_during_partition"):
+        parts[0] += f" ({tr('plot.during', lang)} {pct(av.get('during_partition'))})"
+    parts.append(f"{tr('linearizable', lang)}: {lin_s}")
+    parts.append(f"{tr('stale reads', lang)} {st.get('count', 0)}/{st.get('reads', 0)}")
+    parts.append(f"{tr('p99 latency', lang)} {secs(p99)}")
+    return "  ·  ".join(parts)
+
+
+def violation(result: RunResult) -> dict[str, Any]:
+    """The linearizability verdict, read defensively (older runs have none)."""
+    lin = result.checks.get("linearizable")
+    return lin if isinstance(lin, dict) else {}
+
+
+def break_time(result: RunResult) -> float | None:
+    """When the history stops being linearizable, if the checker said so."""
+    lin = violation(result)
+    if lin.get("linearizable") is not False:
+        return None
+    for k in ("break_time", "breaks_at", "break_at"):
+        t = lin.get(k)
+        if isinstance(t, (int, float)) and math.isfinite(t):
+            return float(t)
+    return None
+
+
+# --- fonts ---------------------------------------------------------------
+class FontWarning(UserWarning):
+    """No font for the requested language is installed; plots fall back to English."""
+
+
+#: Font families with Simplified Chinese glyphs, best first.
+CJK_FAMILIES: tuple[str, ...] = (
+    "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "Noto Sans CJK SC", "Noto Sans SC",
+    "Source Han Sans SC", "Source Han Sans CN", "Sarasa Gothic SC", "Droid Sans Fallback",
+    "Microsoft YaHei", "SimHei", "PingFang SC", "Hiragino Sans GB", "Heiti SC",
+    "AR PL UMing CN", "AR PL UKai CN", "Noto Sans CJK JP", "Arial Unicode MS",
+)
+_CJK_FILE_HINTS = ("wqy", "notosanscjk", "notoserifcjk", "notosanssc", "sourcehan",
+                   "droidsansfallback", "uming", "ukai", "simhei", "msyh", "sarasa")
+LATIN = "DejaVu Sans"
+FONT_INSTALL_HINT = (
+    "install one (Debian/Ubuntu: apt-get install fonts-wqy-microhei; then delete "
+    "matplotlib's font cache, fontlist-*.json in the folder "
+    "`python -c 'import matplotlib; print(matplotlib.get_cachedir())'` prints)"
+)
+
+
+@functools.cache
+def cjk_font() -> str | None:
+    """The family name of an installed font with Chinese glyphs, or None.
+
+    matplotlib caches its font list: a font installed after the cache was
+    built is missing from it. Rather than make every user rebuild the cache,
+    look for the usual CJK font files on the system and register them.
+    """
+    from matplotlib import font_manager as fm
+
+    def known() -> str | None:
+        names = {f.name for f in fm.fontManager.ttflist}
+        return next((n for n in CJK_FAMILIES if n in names), None)
+
+    found = known()
+    if found is not None:
+        return found
+    for path in fm.findSystemFonts():
+        base = os.path.basename(path).lower().replace("-", "").replace("_", "")
+        if any(h in base for h in _CJK_FILE_HINTS):
+            try:
+                fm.fontManager.addfont(path)
+            except (OSError, RuntimeError, ValueError):
+                continue
+    return known()
+
+
+_warned = False
+
+
+class _NoBoldWarning(logging.Filter):
+    """Hide matplotlib's "no bold weight" notice for CJK fonts.
+
+    WenQuanYi and most CJK fonts ship one weight; matplotlib then draws bold
+    labels in the regular weight (which is what we want) but logs a warning
+    for each, which would fill a student's terminal with noise.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.getMessage()
+        return not (msg.startswith("findfont: Failed to find font weight")
+                    and any(n in msg for n in CJK_FAMILIES))
+
+
+@functools.cache
+def _quiet_font_manager() -> None:
+    logging.getLogger("matplotlib.font_manager").addFilter(_NoBoldWarning())
+
+
+def resolve_lang(lang: str) -> tuple[str, list[str]]:
+    """The language the picture can really be drawn in, and the font families.
+
+    Chinese needs a CJK font; without one every label would be a row of
+    boxes, so say so once and draw in English instead. Latin text always
+    has a CJK fallback when one is installed, so a teacher's Chinese client
+    names still show in an English picture.
+    """
+    global _warned
+    _quiet_font_manager()
+    if lang not in LANGS:
+        raise ValueError(f"lang must be one of {', '.join(LANGS)} (got {lang!r})")
+    cjk = cjk_font()
+    if lang == "zh":
+        if cjk is not None:
+            # Latin first: most CJK fonts have one weight, DejaVu has a bold
+            # for titles; Chinese glyphs fall through to the CJK font.
+            return "zh", [LATIN, cjk]
+        if not _warned:
+            _warned = True
+            warnings.warn(
+                "no Chinese font found, so plots are drawn in English; " + FONT_INSTALL_HINT,
+                FontWarning, stacklevel=3,
+            )
+        return "en", [LATIN]
+    return lang, [LATIN] if cjk is None else [LATIN, cjk]
+
+
+@contextmanager
+def plot_context(lang: str) -> Iterator[str]:
+    """Matplotlib settings for a capsim picture; yields the language to draw in."""
+    import matplotlib
+
+    eff, family = resolve_lang(lang)
+    rc: Any = {
+        "font.family": family,
+        "font.size": 10,
+        "axes.titlesize": 12,
+        "axes.titleweight": "normal",
+        "axes.labelsize": 10,
+        "axes.edgecolor": "#888888",
+        "axes.labelcolor": INK,
+        "xtick.color": "#444444",
+        "ytick.color": INK,
+        "legend.fontsize": 9,
+        "hatch.linewidth": 1.4,
+        "figure.dpi": 100,
+        "savefig.dpi": DPI,
+    }
+    with matplotlib.rc_context(rc):
+        yield eff
+
+
+@functools.cache
+def _figure_class() -> Any:
+    """A Figure that shows itself in Jupyter, even if pyplot was never imported."""
+    from matplotlib.figure import Figure
+
+    class CapsimFigure(Figure):
+        """A plain matplotlib Figure plus a PNG representation for notebooks."""
+
+        def _repr_png_(self) -> bytes:
+            import io
+
+            buf = io.BytesIO()
+            self.savefig(buf, format="png", dpi=100, facecolor="white")
+            return buf.getvalue()
+
+    return CapsimFigure
+
+
+def new_figure(width: float, height: float) -> Any:
+    """A Figure that belongs to no pyplot window: no leaks, no double display.
+
+    A figure made through pyplot is shown once by the notebook's backend and
+    once more as the cell's value, and stays in pyplot's list until closed; a
+    bare Figure is shown once, as the cell's value (see :func:`_figure_class`).
+    """
+    return _figure_class()(figsize=(width, height), layout="constrained")
+
+
+def shade_faults(ax: Any, faults: Sequence[Fault], *, gid_prefix: str = "shade") -> None:
+    """Network faults as pale spans across the whole axes (crashes are per lane)."""
+    for i, f in enumerate(faults):
+        if f.kind in ("partition", "cut"):
+            ax.axvspan(f.start, f.end, color=PARTITION_SHADE, zorder=0, lw=0,
+                       gid=f"{gid_prefix}:{f.kind}:{i}")

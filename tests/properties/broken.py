@@ -1,0 +1,203 @@
+"""Deliberately broken policies (and checkers): proof that each property can fail.
+
+A property that never fails proves nothing; each of these breaks one
+promise in a way real systems have, and ``test_broken_policies.py`` asserts
+that hypothesis finds a counterexample for it. They are passed to
+``simulate(policy=Class)`` directly and never registered.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from typing import Any
+
+from capsim.check.linearizable import check_linearizable
+from capsim.history import Event, History
+from capsim.policies.ap import AP
+from capsim.policies.base import Effect, Policy, Reply, Request, Send, SetTimer, Stored
+from capsim.policies.cp import CP
+
+
+class QuorumOfOne(CP):
+    """``cp`` that counts its own vote as a majority: fast, and neither consistent nor CP."""
+
+    name = "cp-quorum-1"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.majority = 1
+
+
+class LocalReadCP(CP):
+    """``cp`` with the classic "optimisation" of answering reads from the local copy."""
+
+    name = "cp-local-reads"
+
+    def on_request(self, now: float, req: Request) -> list[Effect]:
+        if req.f == "read":
+            return [Reply(req.id, "ok", self.value_of(req.key))]
+        return super().on_request(now, req)
+
+
+class StaleSnapshotAP(AP):
+    """``ap`` whose reads come from a snapshot taken at boot (a cache never invalidated)."""
+
+    name = "ap-stale-snapshot"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.snapshot = dict(self.initial)
+
+    def on_request(self, now: float, req: Request) -> list[Effect]:
+        if req.f == "read":
+            return [Reply(req.id, "ok", self.snapshot.get(req.key))]
+        return super().on_request(now, req)
+
+
+class RefusingAP(AP):
+    """"``ap``" that first checks every peer is reachable and refuses when one is not.
+
+    That is a CP system wearing an AP label: unavailable in any partition,
+    and slow (a round trip) even without one.
+    """
+
+    name = "ap-refusing"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.waiting: dict[int, tuple[Request, set[str]]] = {}
+
+    def on_request(self, now: float, req: Request) -> list[Effect]:
+        if not self.peers:
+            return super().on_request(now, req)
+        self.waiting[req.id] = (req, set())
+        out: list[Effect] = [Send(p, {"t": "ping", "id": req.id}, "query") for p in self.peers]
+        out.append(SetTimer(self.timeout / 2, ("refuse", req.id)))
+        return out
+
+    def on_message(self, now: float, src: str, msg: dict[str, Any]) -> list[Effect]:
+        if msg["t"] == "ping":
+            return [Send(src, {"t": "pong", "id": msg["id"]}, "reply")]
+        if msg["t"] == "pong":
+            entry = self.waiting.get(msg["id"])
+            if entry is None:
+                return []
+            entry[1].add(src)
+            if len(entry[1]) == len(self.peers):
+                del self.waiting[msg["id"]]
+                return super().on_request(now, entry[0])
+            return []
+        return super().on_message(now, src, msg)
+
+    def on_timer(self, now: float, token: Any) -> list[Effect]:
+        if isinstance(token, tuple) and token[0] == "refuse":
+            entry = self.waiting.pop(token[1], None)
+            if entry is None:
+                return []
+            return [Reply(entry[0].id, "fail", error=f"{self.node} cannot reach every peer")]
+        return super().on_timer(now, token)
+
+    def on_crash(self) -> None:
+        self.waiting.clear()
+
+
+class NoAntiEntropyAP(AP):
+    """``ap`` without anti-entropy: what a partition kept apart stays apart."""
+
+    name = "ap-no-anti-entropy"
+
+    def on_timer(self, now: float, token: Any) -> list[Effect]:
+        return [SetTimer(self.sync_interval, "sync")] if token == "sync" else []
+
+
+class NondeterministicAP(AP):
+    """``ap`` that delays replication by a draw from the *global* random module."""
+
+    name = "ap-global-random"
+
+    def _write(self, req: Request, value: Any) -> list[Effect]:
+        out: list[Effect] = []
+        for e in super()._write(req, value):
+            if isinstance(e, Send):
+                out.append(SetTimer(random.random() / 10, ("send", e.dst, e.msg)))
+            else:
+                out.append(e)
+        return out
+
+    def on_timer(self, now: float, token: Any) -> list[Effect]:
+        if isinstance(token, tuple) and token[0] == "send":
+            return [Send(token[1], token[2], "replicate")]
+        return super().on_timer(now, token)
+
+
+class Telepathic(Policy):
+    """Replicas that share one dict outside the network: 'beats' CAP by cheating.
+
+    Every replica answers at once from memory shared by all of them, so
+    during a partition it is both available and consistent, which no
+    message-passing system can be (the shared dict is reset at boot).
+    """
+
+    name = "telepathic"
+    supports = frozenset({"read", "write"})
+    shared: dict[str, Any] = {}
+
+    def start(self, now: float) -> list[Effect]:
+        Telepathic.shared = dict(self.initial)
+        return []
+
+    def on_request(self, now: float, req: Request) -> list[Effect]:
+        if req.f == "write":
+            Telepathic.shared[req.key] = req.value
+            return [Stored(req.key, req.value), Reply(req.id, "ok", req.value)]
+        return [Reply(req.id, "ok", Telepathic.shared.get(req.key))]
+
+    def on_message(self, now: float, src: str, msg: dict[str, Any]) -> list[Effect]:
+        return []
+
+    def value_of(self, key: str) -> Any:
+        return Telepathic.shared.get(key)
+
+
+# --- broken checkers ------------------------------------------------------------------
+
+
+def always_linearizable(history: History, initial: Mapping[str, Any]) -> Any:
+    """A checker that never finds anything wrong."""
+    return True
+
+
+def forgets_failures(history: History, initial: Mapping[str, Any]) -> Any:
+    """A checker that treats ``fail`` as ``ok``: a refused write 'happened' after all."""
+    events = [
+        Event(e.index, e.time, e.process, e.node, "ok" if e.type == "fail" else e.type,
+              e.f, e.key, e.value, e.error)
+        for e in history
+    ]
+    return check_linearizable(History(events), initial=initial).linearizable
+
+
+_steps_so_far = [0]
+
+
+def cumulative_steps(history: History, initial: Mapping[str, Any]) -> Any:
+    """A checker that reports search steps summed over every call so far (module state)."""
+    result = check_linearizable(history, initial=initial).to_dict()
+    _steps_so_far[0] += result["steps"] + 1
+    result["steps"] = _steps_so_far[0]
+    return result
+
+
+__all__ = [
+    "LocalReadCP",
+    "NoAntiEntropyAP",
+    "NondeterministicAP",
+    "QuorumOfOne",
+    "RefusingAP",
+    "StaleSnapshotAP",
+    "Telepathic",
+    "always_linearizable",
+    "forgets_failures",
+    "cumulative_steps",
+]
