@@ -66,7 +66,10 @@ def main() -> None:
             f"{core:>8.3f} {args.trials / core:>12,.0f}"
         )
     verdict = "meets" if worst < 1.0 else "MISSES"
-    print(f"slowest N=3 simulate(): {worst:.3f} s per {args.trials:,} trials -> {verdict} the 1 s target")
+    print(
+        f"slowest N=3 simulate(): {worst:.3f} s per {args.trials:,} trials "
+        f"-> {verdict} the 1 s target"
+    )
 
 
 if __name__ == "__main__":

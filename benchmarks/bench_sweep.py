@@ -14,8 +14,9 @@ tasks and results, waiting for the parent, and idle workers at the end.
 workers), and ``workers × efficiency`` is the speed-up the executor allows
 when each worker has a core to itself. On a machine shared with other jobs a
 busy neighbour slows the runs themselves (ms/run in worker goes up), which
-lowers the measured speed-up but not the efficiency; the load average is
-printed, and the medians of several repeats.
+lowers the measured speed-up but not the efficiency. ``cores got`` (CPU
+seconds used ÷ wall) shows how much of the machine the benchmark actually
+had; the load average and the medians of several repeats are printed too.
 
 Run: ``python benchmarks/bench_sweep.py [--runs 400] [--repeat 5] [--rate 20]``.
 Targets (issue 9): speed-up >= 1.8× on 2 cores; overhead < 5 ms per run.
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import time
 from pathlib import Path
@@ -46,16 +48,24 @@ def make_tasks(runs: int, rate: float) -> list[Task]:
     return [Task(r.index, r.point.scenario, r.policy, r.seed) for r in sweep.runs[:runs]]
 
 
-def measure(tasks: list[Task], workers: int) -> tuple[float, float, float, list[Outcome]]:
-    """(wall incl. pool start, wall of the runs alone, Σ in-worker seconds, outcomes)."""
+def _cpu() -> float:
+    """CPU seconds of this process and of its finished children (the pool's workers)."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def measure(tasks: list[Task], workers: int) -> tuple[float, float, float, float, list[Outcome]]:
+    """(wall incl. pool start, wall of the runs alone, Σ in-worker s, CPU s, outcomes)."""
     outs: list[Outcome] = []
+    c0 = _cpu()
     t0 = time.perf_counter()
     ex = SerialExecutor() if workers == 1 else ProcessExecutor(workers)
     t1 = time.perf_counter()
     with ex:
         ex.run(tasks, outs.extend)
-    t2 = time.perf_counter()
-    return t2 - t0, t2 - t1, sum(o.seconds for o in outs), outs
+    t2 = time.perf_counter()  # the pool is shut down: its workers' CPU time is counted
+    return t2 - t0, t2 - t1, sum(o.seconds for o in outs), _cpu() - c0, outs
 
 
 def main() -> None:
@@ -71,33 +81,34 @@ def main() -> None:
           f"{os.cpu_count()} cores, median of {args.repeat}; "
           f"load average before: {os.getloadavg()[0]:.1f}")
 
-    results: dict[int, list[tuple[float, float, float]]] = {1: [], 2: []}
+    results: dict[int, list[tuple[float, float, float, float]]] = {1: [], 2: []}
     reference: dict[int, dict[str, object]] | None = None
     for _ in range(args.repeat):
         for workers in (1, 2):
-            wall, run_wall, inside, outs = measure(tasks, workers)
+            wall, run_wall, inside, cpu, outs = measure(tasks, workers)
             got = {o.index: o.metrics for o in outs}
             if reference is None:
                 reference = got
             assert got == reference, "rows differ between executors"
-            results[workers].append((wall, run_wall, inside))
+            results[workers].append((wall, run_wall, inside, cpu))
 
     def med(workers: int, i: int) -> float:
         return statistics.median(r[i] for r in results[workers])
 
     base = med(1, 0)
     print(f"{'workers':>7} {'wall s':>8} {'Σ in-worker s':>13} {'ms/run in worker':>16} "
-          f"{'speed-up':>8} {'overhead ms/run':>15} {'efficiency':>10}")
+          f"{'speed-up':>8} {'overhead ms/run':>15} {'efficiency':>10} {'cores got':>9}")
     for workers in (1, 2):
         wall, inside = med(workers, 0), med(workers, 2)
         overhead = statistics.median(
-            (w * workers - s) / len(tasks) * 1000 for w, _, s in results[workers]
+            (w * workers - s) / len(tasks) * 1000 for w, _, s, _ in results[workers]
         )
-        eff = statistics.median(s / (w * workers) for w, _, s in results[workers])
+        eff = statistics.median(s / (w * workers) for w, _, s, _ in results[workers])
+        cores = statistics.median(c / w for w, _, _, c in results[workers])
         print(f"{workers:>7} {wall:>8.3f} {inside:>13.3f} {inside / len(tasks) * 1000:>16.2f} "
-              f"{base / wall:>7.2f}× {overhead:>15.2f} {eff:>9.1%}")
-    excl = statistics.median((rw * 2 - s) / len(tasks) * 1000 for _, rw, s in results[2])
-    eff2 = statistics.median(s / (w * 2) for w, _, s in results[2])
+              f"{base / wall:>7.2f}× {overhead:>15.2f} {eff:>9.1%} {cores:>9.2f}")
+    excl = statistics.median((rw * 2 - s) / len(tasks) * 1000 for _, rw, s, _ in results[2])
+    eff2 = statistics.median(s / (w * 2) for w, _, s, _ in results[2])
     print(f"2 workers: pool start-up excluded, overhead {excl:.2f} ms/run; "
           f"speed-up with a core per worker (2 × efficiency): {2 * eff2:.2f}×")
     print(f"rows identical at 1 and 2 workers: yes; load average after: "

@@ -10,6 +10,24 @@ from pathlib import Path
 from capsim.errors import OutputExistsError
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _umask_mode() -> int:
+    """The mode a plain ``open()`` would give a new file (mkstemp uses 0600)."""
+    return 0o666 & ~_umask()
+
+
+def _mode_for(p: Path) -> int:
+    try:
+        return p.stat().st_mode & 0o7777
+    except FileNotFoundError:
+        return _umask_mode()
+
+
 def write_text(path: str | Path, text: str) -> None:
     """Write ``text`` to ``path`` through a temporary file and a rename."""
     p = Path(path)
@@ -18,6 +36,7 @@ def write_text(path: str | Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        os.chmod(tmp, _mode_for(p))
         os.replace(tmp, p)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -31,6 +50,7 @@ def write_bytes(path: str | Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, _mode_for(p))
         os.replace(tmp, p)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -47,7 +67,9 @@ def staging_dir(target: str | Path, *, force: bool) -> Path:
     if t.exists() and not force:
         raise OutputExistsError(f"{t} already exists; pass --force to replace it")
     t.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{t.name}.", suffix=".tmp", dir=t.parent))
+    staged = Path(tempfile.mkdtemp(prefix=f".{t.name}.", suffix=".tmp", dir=t.parent))
+    os.chmod(staged, 0o777 & ~_umask())  # mkdtemp makes 0700; a run folder is shared
+    return staged
 
 
 def commit_dir(staged: Path, target: str | Path, *, force: bool) -> None:

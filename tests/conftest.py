@@ -5,3 +5,40 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+
+# --- hypothesis profiles -----------------------------------------------------------
+# ci: derandomized (the same examples on every run, so CI never flakes on a
+#     new draw) and enough examples that the CAP properties find real bugs
+#     (tests/properties found two in the core at a few hundred); the whole
+#     property suite stays well under 3 minutes on 2 cores.
+# dev: fewer, random examples (a new sample every run), failures saved to the
+#     local example database and replayed first next time.
+# thorough: for long local runs before a release: pytest tests/properties
+#     --hypothesis-profile=thorough (about ten times ci).
+# The default is ci when the CI variable is set (as in .ci/run), else dev;
+# HYPOTHESIS_PROFILE or --hypothesis-profile=NAME choose another.
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+settings.register_profile(
+    "ci",
+    max_examples=500,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "dev",
+    max_examples=100,
+    deadline=2000,
+    print_blob=True,
+)
+settings.register_profile(
+    "thorough",
+    max_examples=3000,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))

@@ -163,7 +163,7 @@ runner = CliRunner()
 def test_run_writes_folder_atomically_and_refuses_to_overwrite(tmp_path):
     out = tmp_path / "run"
     res = runner.invoke(app, ["run", str(SCENARIOS / "partition.yaml"), "-p", "ap",
-                              "--out", str(out)])
+                              "--out", str(out), "--no-plot"])
     assert res.exit_code == 0, res.output
     hist = [json.loads(x) for x in (out / "history.jsonl").read_text().splitlines()]
     bob = next(e for e in hist if e["process"] == "bob" and e["type"] == "ok")
@@ -173,11 +173,11 @@ def test_run_writes_folder_atomically_and_refuses_to_overwrite(tmp_path):
     assert result["policy"] == "ap" and result["seed"] == 7 and result["capsim_version"]
     before = (out / "history.jsonl").read_text()
     res = runner.invoke(app, ["run", str(SCENARIOS / "partition.yaml"), "-p", "cp",
-                              "--out", str(out)])
+                              "--out", str(out), "--no-plot"])
     assert res.exit_code == 2 and "--force" in res.output
     assert (out / "history.jsonl").read_text() == before
     res = runner.invoke(app, ["run", str(SCENARIOS / "partition.yaml"), "-p", "cp",
-                              "--out", str(out), "--force"])
+                              "--out", str(out), "--force", "--no-plot"])
     assert res.exit_code == 0
     cp = json.loads((out / "result.json").read_text())
     assert cp["policy"] == "cp"

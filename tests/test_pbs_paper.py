@@ -19,11 +19,13 @@ and why these tolerances:
   which reads low; the exact quantile sits 2-15% above it (LNKD-DISK R=W=1:
   ~52 ms vs 45.5).
 * t, paper method (50,000 fresh trials at each grid t, first t reaching
-  99.9%): within +-10% of published. Over 20 seeds the sweep's median lands
-  within a few percent of every published value; single runs spread, most for
-  YMMR R=2 W=1 (a flat exponential tail). Run on every cell except YMMR R=1
-  W=1 and R=1 W=2, which need ~20 million trials each (about 5 s apiece); the
-  quantile test covers those two.
+  99.9%): within +-10% of published, on every cell but one. Over 20 seeds the
+  sweep's median lands within 4% of every published value, and at least 19
+  of 20 single runs stay inside +-10% -- except for YMMR R=2 W=1, where our sweeps give 157-198 ms
+  (median 178, 0.88x) against the published 202, so +-10% would pass or fail
+  with the seed, about half and half. That cell is checked for what is
+  robust instead: the paper method reads below the quantile, and the
+  published value lies between the two (test_paper_method_reads_low).
 * Where the table prints t = 0: the quantile method must give exactly 0 (at
   least 99.9% of trials are consistent at commit); the paper method must give
   the first point of its grid, 0 ms except for YMMR, whose sweep started at
@@ -88,7 +90,7 @@ TABLE4: dict[str, dict[tuple[int, int], tuple[float, float, float]]] = {
 }
 P_AT_COMMIT = {"LNKD-SSD": 0.974, "LNKD-DISK": 0.439, "YMMR": 0.893, "WAN": 0.33}
 FIRST_GRID_T = {"LNKD-SSD": 0.0, "LNKD-DISK": 0.0, "WAN": 0.0, "YMMR": 1.0}
-PAPER_SWEEP_SKIPPED = {("YMMR", 1, 1), ("YMMR", 1, 2)}
+PAPER_SWEEP_SPREAD = {("YMMR", 2, 1)}  # see the module docstring
 
 CELLS = [(m, r, w) for m, rows in TABLE4.items() for (r, w) in rows]
 
@@ -155,7 +157,7 @@ def test_t_visibility_quantile_method(cell: tuple[str, int, int]) -> None:
         assert 0.97 * t_pub <= t <= 1.2 * t_pub, f"t={t:.3f} vs published {t_pub}"
 
 
-@pytest.mark.parametrize("cell", [c for c in CELLS if c not in PAPER_SWEEP_SKIPPED], ids=cell_id)
+@pytest.mark.parametrize("cell", [c for c in CELLS if c not in PAPER_SWEEP_SPREAD], ids=cell_id)
 def test_t_visibility_paper_method(cell: tuple[str, int, int]) -> None:
     model, r, w = cell
     t_pub = TABLE4[model][(r, w)][2]
@@ -165,6 +167,18 @@ def test_t_visibility_paper_method(cell: tuple[str, int, int]) -> None:
         assert sweep.t == FIRST_GRID_T[model]
     else:
         assert sweep.t == pytest.approx(t_pub, rel=0.10), f"paper-method t={sweep.t} vs {t_pub}"
+
+
+@pytest.mark.parametrize("cell", [("LNKD-DISK", 1, 1), ("YMMR", 2, 1)], ids=cell_id)
+def test_paper_method_reads_low(cell: tuple[str, int, int]) -> None:
+    """The first crossing of a noisy sweep comes before the true quantile."""
+    model, r, w = cell
+    t_pub = TABLE4[model][(r, w)][2]
+    sweep = paper_t_visibility(N, r, w, model, target=0.999, trials_per_t=50_000, seed=SEED)
+    _, _, t_quantile, _ = measured(model, r, w)
+    assert sweep.t is not None
+    assert sweep.t < 0.95 * t_quantile
+    assert 0.8 * t_pub <= sweep.t <= t_pub <= t_quantile
 
 
 def test_strict_quorums_are_never_stale() -> None:

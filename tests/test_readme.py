@@ -35,3 +35,10 @@ def test_the_seed_story_output_in_the_readme_is_what_capsim_prints():
     for policy in ("cp", "ap"):
         for line in story(simulate(seed_scenario(), policy=policy)):
             assert line in README, line
+
+
+def test_every_relative_link_in_the_readme_exists():
+    links = re.findall(r"\]\(([^)#:]+)\)", README)
+    assert links
+    missing = [x for x in links if not (ROOT / x).exists()]
+    assert not missing

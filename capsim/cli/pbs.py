@@ -94,7 +94,7 @@ Two ways to get the t for the target:
 
 [bold]quantile[/bold] (default): each trial has a staleness window, the smallest t
 at which its read would be consistent. The answer is the --target quantile of
-the windows over --trials trials: one sample, no grid, unbiased.
+the windows over --trials trials: one sample, no grid, no first-crossing bias.
 
 [bold]paper[/bold]: the authors' procedure. Sweep t over a grid (0.01 ms steps for
 LNKD-SSD, 0.1 ms for LNKD-DISK and WAN, 1 ms from 1 ms for YMMR), draw
@@ -124,8 +124,8 @@ def pbs(
         float | None,
         typer.Option(
             "--t-max",
-            help="Right end (ms) of the table and plot [default: the paper's figure range, "
-            "stretched to show the target's t].",
+            help="Right end (ms) of the table and plot (default: the paper's figure range, "
+            "stretched to show the target's t).",
         ),
     ] = None,
     target: Annotated[

@@ -103,8 +103,19 @@ def _flag(draw: st.DrawFn, flag: Flag) -> bool:
 # integers, so the strategies are built once per distinct argument tuple.
 
 
+class _FrozenDict(dict):  # type: ignore[type-arg]
+    """A dict that can be a cache key (never mutated after it is made)."""
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(sorted(self.items())))
+
+
 def _freeze(v: Any) -> Any:
-    return tuple(_freeze(x) for x in v) if isinstance(v, list) else v
+    if isinstance(v, list):
+        return tuple(_freeze(x) for x in v)
+    if isinstance(v, dict):
+        return _FrozenDict((k, _freeze(x)) for k, x in v.items())
+    return v
 
 
 def _cached(factory: _F) -> _F:
@@ -340,25 +351,20 @@ def client_lists(
     draw: st.DrawFn,
     nodes: Sequence[str],
     *,
-    min_clients: int = 1,
-    max_clients: int = 4,
+    max_per_node: int = 2,
     every_node: bool = False,
 ) -> list[dict[str, str]]:
-    """Clients ``c1``, ``c2``, … each homed on a node (``every_node``: one per node first).
+    """Clients ``c1``, ``c2``, …: up to ``max_per_node`` on each node (at least one in all).
 
-    Several clients may share a home replica: that is how two concurrent
-    requests reach the same coordinator.
+    Several clients on one node is how two concurrent requests reach the same
+    coordinator, a classic source of replication bugs. ``every_node``: at
+    least one client on every node.
     """
-    nodes = list(nodes)
-    homes = list(nodes) if every_node else []
-    extra = draw(
-        st.lists(
-            st.sampled_from(nodes),
-            min_size=max(0, min_clients - len(homes)),
-            max_size=max(0, max_clients - len(homes)),
-        )
-    )
-    homes += extra
+    homes: list[str] = []
+    for n in nodes:
+        homes += [n] * draw(_ints(1 if every_node else 0, max(1, max_per_node)))
+    if not homes:
+        homes = [nodes[0]]
     return [{"name": f"c{i + 1}", "node": n} for i, n in enumerate(homes)]
 
 
@@ -368,6 +374,7 @@ def operation_schedules(
     draw: st.DrawFn,
     clients: Sequence[str],
     *,
+    homes: Mapping[str, str] | None = None,
     keys: Sequence[str] = ("x",),
     fs: Sequence[str] = ("read", "write"),
     min_ops: int = 1,
@@ -378,9 +385,11 @@ def operation_schedules(
 ) -> list[dict[str, Any]]:
     """Scheduled operations in time order, as scenario YAML has them.
 
-    Each op is drawn as (tick ≤ ``max_time``, client, kind from ``fs``, key);
-    about half of them share (or follow by one tick) an earlier op's time, so
-    concurrent requests, the ones replication bugs need, are common.
+    Each op is drawn as (tick ≤ ``max_time``, client, kind from ``fs``, key).
+    About half of them are "twins" of an earlier op: same time (or one tick
+    later), same kind and key, from another client on the same home node when
+    ``homes`` (client → node) says there is one. Concurrent requests to one
+    coordinator are where replication bugs hide.
     Writes get fresh values per key (``v1``, ``v2``, … in time order); a
     ``cas`` expects the initial value or a value written earlier and sets a
     fresh one. ``min_write_gap`` (seconds) spaces writes to the same key at
@@ -392,16 +401,20 @@ def operation_schedules(
     if bad or not fs:
         raise ValueError(f"fs must be a non-empty subset of read, write, cas (got {list(fs)})")
     n = draw(_ints(min_ops, max(min_ops, max_ops)))
+    names = tuple(clients)
     raw: list[tuple[int, str, str, str]] = []
     for _ in range(n):
-        # Half the time an op lands on (or one tick after) an earlier op's
-        # time: concurrency is where replication bugs hide.
-        tick = draw(_ints(0, max_time))
         if raw and draw(st.booleans()):
-            tick = min(max_time, raw[draw(_ints(0, len(raw) - 1))][0] + draw(_ints(0, 1)))
+            tick, other, f, k = raw[draw(_ints(0, len(raw) - 1))]
+            tick = min(max_time, tick + draw(_ints(0, 1)))
+            near = tuple(c for c in names if c != other
+                         and (homes is None or homes.get(c) == homes.get(other)))
+            client = draw(_pick(near)) if near else draw(_pick(names))
+            raw.append((tick, client, f, k))
+            continue
         raw.append((
-            tick,
-            draw(_pick(tuple(clients))),
+            draw(_ints(0, max_time)),
+            draw(_pick(names)),
             draw(_pick(tuple(fs))),
             draw(_pick(tuple(keys))),
         ))
@@ -520,6 +533,7 @@ def scenarios(
     every_node_has_client: bool = False,
     timeout: float | None = None,
     settle: float = 0.0,
+    final_reads: bool = False,
 ) -> Scenario:
     """A whole, valid :class:`~capsim.scenario.Scenario`, with a drawn ``seed``.
 
@@ -549,6 +563,8 @@ def scenarios(
         timeout: the client timeout; drawn from 1, 0.5, 2 s if ``None``.
         settle: seconds of quiet (no fault starts or ends, no scheduled
             operation) before the end of the run, beyond the timeout.
+        final_reads: after that, a client ``final-<node>`` on every node
+            reads every key, one read at a time (as Jepsen's final reads).
     """
     node_list = _node_list(draw, nodes)
     if policy is None:
@@ -582,14 +598,13 @@ def scenarios(
             separating=separating,
         )
     )
-    client_specs = draw(
-        client_lists(node_list, every_node=every_node_has_client, min_clients=1)
-    )
+    client_specs = draw(client_lists(node_list, every_node=every_node_has_client))
     fault_end = max((e["at"] for e in nemesis), default=0.0)
     horizon = max(40, round(fault_end / TICK) + 20)
     ops = draw(
         operation_schedules(
             [c["name"] for c in client_specs],
+            homes={c["name"]: c["node"] for c in client_specs},
             keys=key_list,
             fs=kinds,
             min_ops=min_ops,
@@ -618,8 +633,20 @@ def scenarios(
     if params is not None:
         p = draw(params) if isinstance(params, st.SearchStrategy) else params
         data["params"] = {policy: dict(p)}
+    end = last + to + settle
+    if final_reads:
+        # Jepsen's final reads: once everything is over, read every key on
+        # every node, one read at a time. Replicas that silently diverged
+        # (same version, different values) show up as a history that is not
+        # linearizable, even when no other read happened to look.
+        for node in node_list:
+            name = f"final-{node}"
+            data["clients"].append({"name": name, "node": node})
+            for key in key_list:
+                data["operations"].append({"at": round(end, 6), "client": name, "read": key})
+                end += to + TICK
     tail = draw(_ints(1, 20))
-    data["duration"] = round(last + to + settle + at(tail), 6)
+    data["duration"] = round(end + at(tail), 6)
     return parse_scenario(data, source="<hypothesis>")
 
 

@@ -15,8 +15,8 @@ from typing import Any
 from capsim.check.linearizable import check_linearizable
 from capsim.history import Event, History
 from capsim.policies.ap import AP
-from capsim.policies.base import Effect, Policy, Reply, Request, Send, SetTimer, Stored
-from capsim.policies.cp import CP
+from capsim.policies.base import ZERO, Effect, Policy, Reply, Request, Send, SetTimer, Stored
+from capsim.policies.cp import CP, _Op
 
 
 class QuorumOfOne(CP):
@@ -27,6 +27,43 @@ class QuorumOfOne(CP):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.majority = 1
+
+
+class SameVersionCP(CP):
+    """``cp`` as first written: a write's own vote is the coordinator's copy *at the request*.
+
+    Two writes coordinated by one node at about the same time then both pick
+    version (k+1, node); replicas keep whichever arrives first, so they hold
+    different values under one version and reads disagree forever. The
+    property "cp is consistent" found this in capsim's own ``cp`` (see
+    ``test_regressions.py``); this fixture keeps the bug alive so the
+    property keeps proving it can find it.
+    """
+
+    name = "cp-same-version"
+
+    def _progress(self, opid: int, op: _Op) -> list[Effect]:
+        if op.phase != "query" or len(op.replies) < self.majority:
+            return super()._progress(opid, op)
+        best_v, best = max(op.replies.values(), key=lambda r: r[1])
+        if op.req.f == "write":
+            op.value, op.version = op.req.value, (best[0] + 1, self.node)
+        else:
+            op.value, op.version = best_v, best
+            if all(r[1] == best for r in op.replies.values()):
+                del self.ops[opid]
+                return [Reply(op.req.id, "ok", best_v)]
+        op.phase = "store"
+        out: list[Effect] = []
+        if op.version > self.store.get(op.req.key, (None, ZERO))[1]:
+            self.store[op.req.key] = (op.value, op.version)
+            out.append(Stored(op.req.key, op.value))
+        op.acks.add(self.node)
+        msg = {"t": "put", "op": opid, "key": op.req.key, "value": op.value,
+               "ver": list(op.version)}
+        out.extend(Send(p, msg, "store") for p in self.peers)
+        out.extend(super()._progress(opid, op))
+        return out
 
 
 class LocalReadCP(CP):
@@ -191,6 +228,7 @@ def cumulative_steps(history: History, initial: Mapping[str, Any]) -> Any:
 
 __all__ = [
     "LocalReadCP",
+    "SameVersionCP",
     "NoAntiEntropyAP",
     "NondeterministicAP",
     "QuorumOfOne",

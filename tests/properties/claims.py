@@ -16,13 +16,14 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from hypothesis import assume
+import pytest
+from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 
 from capsim import parse_scenario
 from capsim.check import run_checks
 from capsim.check.linearizable import check_linearizable
-from capsim.history import History, Operation
+from capsim.history import Event, History, Operation
 from capsim.policies import REGISTRY, Policy
 from capsim.result import Fault, RunResult
 from capsim.scenario import Scenario
@@ -394,14 +395,45 @@ def check_never_written_is_not_linearizable(
     )
 
 
+# --- finding counterexamples -----------------------------------------------------------
+
+BUDGET = 300
+"""Examples each search may use: the broken policies fail within a few dozen."""
+
+
+def counterexample(
+    strategy: st.SearchStrategy[Any], check: Callable[[Any], None], *, shrink: bool = False
+) -> AssertionError:
+    """The AssertionError hypothesis ends with when it falsifies ``check`` (fails if it cannot)."""
+
+    @settings(
+        max_examples=BUDGET,
+        derandomize=True,
+        database=None,
+        deadline=None,
+        report_multiple_bugs=False,
+        phases=[Phase.generate, Phase.shrink] if shrink else [Phase.generate],
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
+    @given(strategy)
+    def prop(case: Any) -> None:
+        check(case)
+
+    with pytest.raises(AssertionError) as info:
+        prop()
+    return info.value
+
+
 # --- the scenarios each claim is made over ----------------------------------------------
 # One strategy per claim, shared by the property test and by the test that
 # shows a broken policy fails it.
 
-ANY_FAULTS = cst.scenarios(policy="cp", cuts=True, crashes=None, loss=None, workload=None)
+ANY_FAULTS = cst.scenarios(policy="cp", cuts=True, crashes=None, loss=None, workload=None,
+                            final_reads=True)
 """cp under anything: partitions, one-way cuts, crashes, loss, bursts of concurrent requests."""
 
-AP_ANY_FAULTS = cst.scenarios(policy="ap", cuts=True, crashes=None, loss=None, workload=None)
+AP_ANY_FAULTS = cst.scenarios(policy="ap", cuts=True, crashes=None, loss=None, workload=None,
+                              final_reads=True)
 
 CP_PARTITIONED = cst.scenarios(policy="cp", partitioned=True, crashes=None, loss=None,
                                workload=None)
@@ -424,7 +456,9 @@ AP_SPACED_WRITES = cst.scenarios(
 )
 """ap without faults, with writes to a key further apart than any message delay."""
 
-ANY_POLICY = cst.scenarios(policy=None, cuts=True, crashes=None, loss=None, workload=None)
+ANY_POLICY = cst.scenarios(policy=None, cuts=True, crashes=None, loss=None, workload=None,
+                           final_reads=True)
+"""Any registered policy under anything (new policies are drawn automatically)."""
 
 
 @st.composite
@@ -443,3 +477,31 @@ def impossibility_scenarios(draw: st.DrawFn, policy: PolicyArg) -> Scenario:
         timeout=draw(st.sampled_from([1.0, 0.5, 2.0])),
         seed=draw(cst.seeds()),
     )
+
+
+NEVER = "nobody-wrote-this"
+
+
+@st.composite
+def with_a_never_written_read(draw: st.DrawFn) -> tuple[History, dict[str, Any], int]:
+    """A sequential history with one ok read changed (or added) to return :data:`NEVER`.
+
+    Returns the history, its initial values and the index of the bad read's invoke.
+    """
+    history, initial = draw(cst.sequential_histories(keys=2))
+    events = list(history)
+    reads = [i for i, e in enumerate(events) if e.f == "read" and e.type == "ok"]
+    if reads and draw(st.booleans()):
+        i = draw(st.sampled_from(reads))
+        e = events[i]
+        events[i] = Event(e.index, e.time, e.process, e.node, e.type, e.f, e.key, NEVER)
+        invoke = max(j for j in range(i)
+                     if events[j].process == e.process and events[j].type == "invoke")
+    else:
+        t = (events[-1].time if events else 0.0) + cst.TICK
+        key = draw(st.sampled_from(sorted(initial)))
+        invoke = len(events)
+        events.append(Event(invoke, round(t, 6), "reader", None, "invoke", "read", key, None))
+        events.append(Event(invoke + 1, round(t + cst.TICK, 6), "reader", None, "ok", "read",
+                            key, NEVER))
+    return History(events), initial, events[invoke].index
