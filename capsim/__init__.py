@@ -40,7 +40,30 @@ _EXPORTS: dict[str, str] = {
     "simulate": "capsim.sim.simulate",
 }
 
-__all__ = ["POLICIES", "__version__", *sorted(_EXPORTS)]
+__all__ = [
+    "POLICIES",
+    "CapsimError",
+    "Event",
+    "Fault",
+    "History",
+    "HistoryFormatError",
+    "Message",
+    "Operation",
+    "Policy",
+    "Problem",
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "TraceEntry",
+    "__version__",
+    "check_linearizable",
+    "load_scenario",
+    "parse_scenario",
+    "parse_scenario_text",
+    "run_checks",
+    "seed_scenario",
+    "simulate",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -4,7 +4,7 @@ Teachers write these by hand, so every mistake must come back as one line that
 names the file, the line, the field and what would be valid. Pydantic checks
 each field; the cross-field checks (a partition naming an unknown node, times
 that go backwards) run in one place, :func:`_cross_check`, and both kinds are
-mapped back to YAML line numbers by :func:`_line_index`.
+mapped back to YAML line numbers by :func:`line_index`.
 """
 
 from __future__ import annotations
@@ -373,7 +373,7 @@ def _cross_check(s: Scenario) -> list[tuple[Loc, str]]:
             REGISTRY[p].Params.model_validate(params, context={"nodes": list(s.nodes)})
         except ValidationError as exc:
             for e in exc.errors():
-                out.append((("params", p, *e["loc"]), _message(e, REGISTRY[p].Params, ())))
+                out.append((("params", p, *e["loc"]), problem_message(e, REGISTRY[p].Params, ())))
 
     for i, link in enumerate(s.network.links):
         for j, n in enumerate(link.between):
@@ -505,7 +505,7 @@ def parse_scenario_text(text: str, source: str = "<string>") -> Scenario:
             [Problem(source, 1, "", f"a scenario is a YAML mapping (name: …, nodes: …), "
                      f"not {kind}")]
         )
-    return parse_scenario(data, source=source, lines=_line_index(root))
+    return parse_scenario(data, source=source, lines=line_index(root))
 
 
 def parse_scenario(
@@ -519,12 +519,12 @@ def parse_scenario(
         return Scenario.model_validate(dict(data))
     except _CrossCheckFailed as exc:
         raise ScenarioError(
-            [Problem(source, _line_for(lines, loc), _dotted(loc), msg) for loc, msg in exc.problems]
+            [Problem(source, line_for(lines, loc), dotted(loc), msg) for loc, msg in exc.problems]
         ) from None
     except ValidationError as exc:
         problems = [
-            Problem(source, _line_for(lines, tuple(e["loc"])), _dotted(tuple(e["loc"])),
-                    _message(e, Scenario, tuple(e["loc"])))
+            Problem(source, line_for(lines, tuple(e["loc"])), dotted(tuple(e["loc"])),
+                    problem_message(e, Scenario, tuple(e["loc"])))
             for e in exc.errors()
         ]
         problems.sort(key=lambda p: p.line or 0)
@@ -542,7 +542,7 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
     return out
 
 
-def _dotted(loc: Loc) -> str:
+def dotted(loc: Loc) -> str:
     out = ""
     for part in loc:
         if isinstance(part, int):
@@ -552,7 +552,7 @@ def _dotted(loc: Loc) -> str:
     return out
 
 
-def _message(e: Any, root: type[BaseModel], loc: Loc) -> str:
+def problem_message(e: Any, root: type[BaseModel], loc: Loc) -> str:
     kind = e["type"]
     if kind == "extra_forbidden":
         fields = _fields_at(root, loc[:-1])
@@ -619,7 +619,7 @@ def _unwrap(tp: Any) -> Any:
         return tp
 
 
-def _line_index(root: yaml.Node | None) -> dict[Loc, int]:
+def line_index(root: yaml.Node | None) -> dict[Loc, int]:
     """Map every path in the YAML document to its (1-based) line."""
     out: dict[Loc, int] = {}
 
@@ -628,18 +628,19 @@ def _line_index(root: yaml.Node | None) -> dict[Loc, int]:
         if isinstance(node, yaml.MappingNode):
             for k, v in node.value:
                 key = k.value if isinstance(k, yaml.ScalarNode) else str(k.value)
-                out[path + (key,)] = k.start_mark.line + 1
-                walk(v, path + (key,))
+                sub: Loc = (*path, key)
+                out[sub] = k.start_mark.line + 1
+                walk(v, sub)
         elif isinstance(node, yaml.SequenceNode):
             for i, item in enumerate(node.value):
-                walk(item, path + (i,))
+                walk(item, (*path, i))
 
     if root is not None:
         walk(root, ())
     return out
 
 
-def _line_for(lines: Mapping[Loc, int], loc: Loc) -> int | None:
+def line_for(lines: Mapping[Loc, int], loc: Loc) -> int | None:
     for n in range(len(loc), -1, -1):
         prefix = loc[:n]
         if prefix in lines:

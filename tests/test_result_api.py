@@ -97,3 +97,19 @@ def test_operations_frame_of_a_history_cut_short():
     assert ops.latency.iloc[0] == pytest.approx(0.5)
     assert pd.isna(ops.end.iloc[1]) and pd.isna(ops.latency.iloc[1])
     assert not ops.partitioned.any()  # no faults in this result
+
+
+def test_public_api_is_explicit_and_lazy():
+    import subprocess
+    import sys
+
+    import capsim
+
+    assert set(capsim.__all__) == set(capsim._EXPORTS) | {"POLICIES", "__version__"}
+    for name in capsim.__all__:
+        assert getattr(capsim, name) is not None
+    # `import capsim` alone loads none of the heavy libraries.
+    code = ("import sys, capsim; heavy = {'simpy', 'networkx', 'numpy', 'matplotlib', 'rich'}; "
+            "print(sorted(heavy & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -175,7 +175,7 @@ class LiveRun:
         log: TextIO | None = None,
     ) -> None:
         from capsim.policies import get_policy
-        from capsim.sim.simulate import _check_supported
+        from capsim.sim.simulate import check_supported
 
         if speed <= 0:
             raise LiveError(f"--speed must be positive (got {speed})")
@@ -187,7 +187,7 @@ class LiveRun:
             cls.Params.model_validate(merged)
         except Exception as exc:
             raise LiveError(f"bad parameters for policy {policy!r}: {exc}") from None
-        _check_supported(scenario, cls, policy)
+        check_supported(scenario, cls, policy)
         self.params = merged
         self.seed = scenario.seed if seed is None else int(seed)
         self.speed = float(speed)

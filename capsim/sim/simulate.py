@@ -47,7 +47,7 @@ def simulate(
         p = policy_cls.Params.model_validate(merged)
     except Exception as exc:
         raise CapsimError(f"bad parameters for policy {name!r}: {exc}") from None
-    _check_supported(scenario, policy_cls, name)
+    check_supported(scenario, policy_cls, name)
     run_seed = scenario.seed if seed is None else int(seed)
 
     engine = Engine(scenario, policy_cls, p, run_seed, record_messages=record_messages)
@@ -75,7 +75,7 @@ def simulate(
     )
 
 
-def _check_supported(scenario: Scenario, policy_cls: type[Policy], name: str) -> None:
+def check_supported(scenario: Scenario, policy_cls: type[Policy], name: str) -> None:
     wanted = {op.f for op in scenario.operations}
     if scenario.workload is not None:
         if scenario.workload.reads > 0:

@@ -3,7 +3,7 @@
 A sweep is expanded and *every* expanded scenario validated when the file is
 loaded, before anything runs: a typo found after an hour of runs is an hour
 lost. Errors name the sweep file, the line of the offending key and the
-field, like scenario errors do (the same ``_line_index`` maps YAML paths to
+field, like scenario errors do (the same ``line_index`` maps YAML paths to
 lines).
 
 Each run's seed is derived from the sweep's seed, the point's values and the
@@ -36,12 +36,12 @@ from capsim.errors import Problem, ScenarioError
 from capsim.scenario import (
     Loc,
     Scenario,
-    _dotted,
-    _line_for,
-    _line_index,
-    _message,
+    dotted,
+    line_for,
+    line_index,
     load_scenario,
     parse_scenario,
+    problem_message,
 )
 
 LABEL_PREFIX = "label."
@@ -300,7 +300,7 @@ def parse_sweep_text(
         kind = type(data).__name__ if data is not None else "nothing"
         raise ScenarioError([Problem(source, 1, "", "a sweep is a YAML mapping (base: …, "
                                      f"grid: …), not {kind}")])
-    return parse_sweep(data, source=source, lines=_line_index(root), base_dir=base_dir,
+    return parse_sweep(data, source=source, lines=line_index(root), base_dir=base_dir,
                        default_name=default_name, text=text)
 
 
@@ -316,14 +316,14 @@ def parse_sweep(
     lines = lines or {}
 
     def at(*loc: str | int) -> int | None:
-        return _line_for(lines, loc)
+        return line_for(lines, loc)
 
     try:
         spec = SweepFile.model_validate(dict(data))
     except ValidationError as exc:
         problems = [
-            Problem(source, at(*e["loc"]), _dotted(tuple(e["loc"])),
-                    _message(e, SweepFile, tuple(e["loc"])))
+            Problem(source, at(*e["loc"]), dotted(tuple(e["loc"])),
+                    problem_message(e, SweepFile, tuple(e["loc"])))
             for e in exc.errors()
         ]
         raise ScenarioError(problems) from None
@@ -355,7 +355,7 @@ def parse_sweep(
                 seed = derive_seed(spec.seed, pt.values, r)
                 runs.append(Run(len(runs), pt, pol, r, seed,
                                 run_fingerprint(spec_json, pol, seed)))
-    _check_supported(runs, axes, source, at)
+    check_supported(runs, axes, source, at)
     return Sweep(
         name=name,
         description=spec.description,
@@ -454,7 +454,7 @@ def _axes(
                     "of such mappings",
                 )])
             for loc, block in zip(zips, blocks, strict=True):
-                sec = _dotted(loc)
+                sec = dotted(loc)
                 group: list[Axis] = []
                 for path, raw in block.items():
                     line = at(*loc, path)
@@ -516,7 +516,7 @@ def _base(spec: SweepFile, source: str, lines: Mapping[Loc, int], base_dir: Path
         if not path.is_absolute():
             path = base_dir / path
         if not path.exists():
-            raise ScenarioError([Problem(source, _line_for(lines, ("base",)), "base",
+            raise ScenarioError([Problem(source, line_for(lines, ("base",)), "base",
                                          f"no scenario file {str(path)!r} (a relative base is "
                                          "read from the sweep file's folder)")])
         return load_scenario(path)
@@ -527,7 +527,7 @@ def _base(spec: SweepFile, source: str, lines: Mapping[Loc, int], base_dir: Path
         return parse_scenario(data, source=source, lines=sub)
     except ScenarioError as exc:
         raise ScenarioError([
-            Problem(p.source, p.line if p.line is not None else _line_for(lines, ("base",)),
+            Problem(p.source, p.line if p.line is not None else line_for(lines, ("base",)),
                     f"base.{p.field}" if p.field else "base", p.message)
             for p in exc.problems
         ]) from None
@@ -548,7 +548,7 @@ def _apply_set(spec: SweepFile, base: Scenario, source: str, at: Any) -> Scenari
             set_path(data, split_path(path), value)
         except _PathError as exc:
             raise ScenarioError([Problem(source, line, f"set.{path}", str(exc))]) from None
-        where[_dotted(_loc(path))] = (f"set.{path}", line)
+        where[dotted(_loc(path))] = (f"set.{path}", line)
     try:
         return parse_scenario(data, source=source)
     except ScenarioError as exc:
@@ -570,11 +570,11 @@ def _map_problems(
     out: list[Problem] = []
     for p in problems:
         best = None
-        for dotted, (field_, line) in where.items():
-            inside = p.field == dotted or p.field.startswith((dotted + ".", dotted + "["))
-            around = bool(p.field) and dotted.startswith((p.field + ".", p.field + "["))
-            if (inside or around) and (best is None or len(dotted) > len(best[0])):
-                best = (dotted, field_, line)
+        for name, (field_, line) in where.items():
+            inside = p.field == name or p.field.startswith((name + ".", name + "["))
+            around = bool(p.field) and name.startswith((p.field + ".", p.field + "["))
+            if (inside or around) and (best is None or len(name) > len(best[0])):
+                best = (name, field_, line)
         if best is not None:
             detail = "" if p.field == best[0] else f" (scenario field {p.field})"
             out.append(Problem(source, best[2], best[1], f"{p.message}{detail}{context}"))
@@ -604,7 +604,7 @@ def _points(
                 values[a.column] = a.values[i]
                 if a.is_label:
                     continue
-                where[_dotted(_loc(a.path))] = (a.where, a.line)
+                where[dotted(_loc(a.path))] = (a.where, a.line)
                 try:
                     set_path(data, a.keys, a.values[i])
                 except _PathError as exc:
@@ -650,11 +650,11 @@ def _check_plots(spec: SweepFile, axes: tuple[tuple[Axis, ...], ...], source: st
                 )])
 
 
-def _check_supported(runs: Sequence[Run], axes: tuple[tuple[Axis, ...], ...], source: str,
+def check_supported(runs: Sequence[Run], axes: tuple[tuple[Axis, ...], ...], source: str,
                      at: Any) -> None:
     """A policy that cannot serve the workload's ops fails now, not after half the runs."""
     from capsim.policies import REGISTRY
-    from capsim.sim.simulate import _check_supported as check
+    from capsim.sim.simulate import check_supported as check
 
     axis = next((a for g in axes for a in g if a.column == "policy"), None)
     where, line = (axis.where, axis.line) if axis else ("base.policy", at("base", "policy"))
