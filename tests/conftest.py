@@ -17,7 +17,7 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 #     --hypothesis-profile=thorough (about ten times ci).
 # The default is ci when the CI variable is set (as in .ci/run), else dev;
 # HYPOTHESIS_PROFILE or --hypothesis-profile=NAME choose another.
-from hypothesis import HealthCheck, settings  # noqa: E402
+from hypothesis import HealthCheck, settings
 
 settings.register_profile(
     "ci",
@@ -41,4 +41,6 @@ settings.register_profile(
     print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],
 )
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)

@@ -18,11 +18,16 @@ YAML, the seed and the policy, so when a property fails, hypothesis prints
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from hypothesis import note
-from hypothesis.control import currently_in_test_context, should_note
+try:
+    from hypothesis import note
+    from hypothesis.control import currently_in_test_context, should_note
+except ImportError as exc:  # pragma: no cover - depends on the environment
+    raise ImportError(
+        "capsim.testing needs hypothesis: pip install hypothesis "
+        "(or install capsim with its [test] extra)"
+    ) from exc
 
 from capsim.policies import REGISTRY, Policy
 from capsim.result import RunResult

@@ -35,8 +35,9 @@ Only this package imports hypothesis; the simulator itself never needs it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
-from functools import lru_cache, wraps
+from functools import cache, wraps
 from typing import Any, TypeVar
 
 try:
@@ -72,7 +73,7 @@ Flag = bool | None
 
 
 def at(ticks: int) -> float:
-    """``ticks`` × :data:`TICK` seconds, rounded so YAML shows ``0.15``, not ``0.15000000000000002``."""
+    """``ticks`` × :data:`TICK` seconds, rounded (YAML shows 0.15, not 0.15000000000000002)."""
     return round(ticks * TICK, 6)
 
 
@@ -103,7 +104,7 @@ def _flag(draw: st.DrawFn, flag: Flag) -> bool:
 # integers, so the strategies are built once per distinct argument tuple.
 
 
-class _FrozenDict(dict):  # type: ignore[type-arg]
+class _FrozenDict(dict):
     """A dict that can be a cache key (never mutated after it is made)."""
 
     def __hash__(self) -> int:  # type: ignore[override]
@@ -120,21 +121,21 @@ def _freeze(v: Any) -> Any:
 
 def _cached(factory: _F) -> _F:
     """Build a strategy once per distinct arguments (lists count as tuples)."""
-    cache = lru_cache(maxsize=None)(factory)
+    memo = cache(factory)
 
     @wraps(factory)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return cache(*(_freeze(a) for a in args), **{k: _freeze(v) for k, v in kwargs.items()})
+        return memo(*(_freeze(a) for a in args), **{k: _freeze(v) for k, v in kwargs.items()})
 
     return wrapper  # type: ignore[return-value]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _ints(lo: int, hi: int) -> st.SearchStrategy[int]:
     return st.integers(min_value=lo, max_value=max(lo, hi))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _pick(options: tuple[Any, ...]) -> st.SearchStrategy[Any]:
     return st.sampled_from(options)
 
@@ -177,8 +178,6 @@ def _tailed_parts(min_ms: int, max_ms: int) -> st.SearchStrategy[Any]:
 
 
 def _ln(seconds: float) -> float:
-    import math
-
     return round(math.log(seconds), 6)
 
 
@@ -307,10 +306,7 @@ def nemesis_schedules(
     events: list[tuple[int, int, dict[str, Any]]] = []
     healed = _flag(draw, heal)
 
-    if partitioned is False:
-        n_net = 0
-    else:
-        n_net = draw(_ints(1 if partitioned else 0, max(1, max_faults)))
+    n_net = 0 if partitioned is False else draw(_ints(1 if partitioned else 0, max(1, max_faults)))
     t = 0
     for i in range(n_net):
         t += draw(_ints(0 if i == 0 else 1, max_gap))
@@ -404,7 +400,7 @@ def operation_schedules(
     names = tuple(clients)
     raw: list[tuple[int, str, str, str]] = []
     for _ in range(n):
-        if raw and draw(st.booleans()):
+        if len(raw) > 0 and draw(st.booleans()):
             tick, other, f, k = raw[draw(_ints(0, len(raw) - 1))]
             tick = min(max_time, tick + draw(_ints(0, 1)))
             near = tuple(c for c in names if c != other
@@ -537,26 +533,35 @@ def scenarios(
 ) -> Scenario:
     """A whole, valid :class:`~capsim.scenario.Scenario`, with a drawn ``seed``.
 
+    Tri-state flags (``True`` forces, ``False`` forbids, ``None`` lets
+    hypothesis choose) are marked *flag*.
+
     Args:
+        draw: supplied by hypothesis; do not pass it.
         nodes: how many replicas (an int, or an inclusive ``(low, high)``
             range), or their names.
         policy: the scenario's policy (a registry name), or ``None`` to draw
             one from the registry.
         params: the policy's tunables (``{"sync_interval": 0.5}``), or a
             strategy drawing them.
-        partitioned, crashes: at least one such fault / none / maybe.
+        partitioned: *flag*, at least one partition.
+        crashes: *flag*, at least one crash (each followed by a recovery when
+            ``heal``).
         cuts: also draw one-way cuts among the network faults.
-        heal: every fault ends (heal, recover) before the run's tail.
+        heal: *flag*, every fault ends (heal, recover) before the run's tail.
         separating: nodes every partition must keep apart.
-        loss: messages may be lost (a 1–30 % probability) / never / maybe.
+        loss: *flag*, messages may be lost (a 1–30 % probability).
         latency: a fixed latency spec (dict or distribution) instead of a
-            drawn one; ``bounded_latency`` draws only bounded ones;
-            ``max_latency`` caps drawn values (seconds).
-        workload: add a small generated workload / none / maybe.
+            drawn one.
+        bounded_latency: draw only distributions with an upper bound.
+        max_latency: the largest drawn latency value (seconds; tails may
+            exceed it).
+        workload: *flag*, add a burst of generated requests.
         keys: how many registers (``x``, or ``k0``…).
-        fs: operation kinds to schedule; default read and write (plus
-            nothing the policy does not offer).
-        min_ops, max_ops: how many scheduled operations.
+        fs: operation kinds to schedule; default read and write (minus what
+            the policy does not offer).
+        min_ops: the fewest scheduled operations.
+        max_ops: the most scheduled operations.
         max_faults: at most this many faults per track.
         min_write_gap: seconds between scheduled writes to one key.
         every_node_has_client: one client on every node, plus maybe more.
@@ -565,6 +570,7 @@ def scenarios(
             operation) before the end of the run, beyond the timeout.
         final_reads: after that, a client ``final-<node>`` on every node
             reads every key, one read at a time (as Jepsen's final reads).
+
     """
     node_list = _node_list(draw, nodes)
     if policy is None:
@@ -715,8 +721,8 @@ def sequential_histories(
             if applies:
                 state[key] = new
             done_value = invoke_value
-        events.append(Event(len(events), start, proc, None, "invoke", f, key, invoke_value))  # type: ignore[arg-type]
-        events.append(Event(len(events), end, proc, None, outcome, f, key, done_value))  # type: ignore[arg-type]
+        events.append(Event(len(events), start, proc, None, "invoke", f, key, invoke_value))
+        events.append(Event(len(events), end, proc, None, outcome, f, key, done_value))
     return History(events), initial
 
 

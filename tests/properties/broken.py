@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from capsim.check.linearizable import check_linearizable
 from capsim.history import Event, History
@@ -178,7 +178,7 @@ class Telepathic(Policy):
 
     name = "telepathic"
     supports = frozenset({"read", "write"})
-    shared: dict[str, Any] = {}
+    shared: ClassVar[dict[str, Any]] = {}
 
     def start(self, now: float) -> list[Effect]:
         Telepathic.shared = dict(self.initial)
@@ -228,14 +228,14 @@ def cumulative_steps(history: History, initial: Mapping[str, Any]) -> Any:
 
 __all__ = [
     "LocalReadCP",
-    "SameVersionCP",
     "NoAntiEntropyAP",
     "NondeterministicAP",
     "QuorumOfOne",
     "RefusingAP",
+    "SameVersionCP",
     "StaleSnapshotAP",
     "Telepathic",
     "always_linearizable",
-    "forgets_failures",
     "cumulative_steps",
+    "forgets_failures",
 ]

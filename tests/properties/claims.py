@@ -199,7 +199,7 @@ def impossibility_scenario(
 
 
 def check_impossibility(scenario: Scenario, policy: PolicyArg) -> None:
-    """In Gilbert & Lynch's run the policy fails a request or reads stale; never both ok and fresh."""
+    """In Gilbert & Lynch's run the policy fails a request or reads stale, never both."""
     result = run(scenario, policy=policy)
     ops = {op.process: op for op in result.history.operations()}
     write, read = ops["alice"], ops["bob"]
@@ -236,7 +236,7 @@ def state_at(result: RunResult, t: float) -> dict[tuple[str, str], Any]:
 
 
 def check_ap_converges(scenario: Scenario, policy: PolicyArg = "ap") -> None:
-    """After the last heal or recovery and the last write, plus the settle time, live replicas agree."""
+    """Live replicas agree once the settle time has passed after the last fault and write."""
     assert scenario.network.loss == 0 and math.isfinite(upper_latency(scenario)), (
         "convergence has a time bound only without message loss and with bounded latency"
     )
@@ -358,7 +358,7 @@ def check_checkers_pure(
     history: History, other: History, initial: Mapping[str, Any],
     checker: Checker = real_checker,
 ) -> None:
-    """Checking a history gives one verdict, whatever was checked before, and leaves it unchanged."""
+    """Checking a history gives one verdict whatever came before, and leaves it unchanged."""
     before = history.to_jsonl()
     alone = checker(history, initial)
     checker(other, initial)
@@ -380,7 +380,7 @@ def linearizable_verdict(
 def check_sequential_is_linearizable(
     history: History, initial: Mapping[str, Any], checker: Checker | None = None
 ) -> None:
-    """A history in which operations never overlap, each doing what a register does, is linearizable."""
+    """A history of non-overlapping operations that act as a register's is linearizable."""
     verdict = linearizable_verdict(history, initial, checker)
     assert verdict is True, f"a sequential register history was judged {verdict!r}"
 
@@ -491,7 +491,7 @@ def with_a_never_written_read(draw: st.DrawFn) -> tuple[History, dict[str, Any],
     history, initial = draw(cst.sequential_histories(keys=2))
     events = list(history)
     reads = [i for i, e in enumerate(events) if e.f == "read" and e.type == "ok"]
-    if reads and draw(st.booleans()):
+    if len(reads) > 0 and draw(st.booleans()):
         i = draw(st.sampled_from(reads))
         e = events[i]
         events[i] = Event(e.index, e.time, e.process, e.node, e.type, e.f, e.key, NEVER)

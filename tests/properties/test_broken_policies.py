@@ -63,7 +63,8 @@ def test_checker_soundness_fails_for_a_checker_that_forgets_failures() -> None:
     """A checker that counts refused writes as done rejects some sequential histories."""
     error = claims.counterexample(
         cst.sequential_histories(keys=2),
-        lambda case: claims.check_sequential_is_linearizable(*case, broken.forgets_failures),
+        lambda case: claims.check_sequential_is_linearizable(case[0], case[1],
+                                                             broken.forgets_failures),
     )
     assert "sequential register history was judged False" in str(error)
 

@@ -25,7 +25,8 @@ def test_ap_is_available(scenario: Scenario) -> None:
 
 @given(claims.CP_PARTITIONED)
 def test_cp_gives_up_availability(scenario: Scenario) -> None:
-    """Under cp no request started in a minority during a partition, and answered before it ended, is ok."""
+    """Under cp no request started in a minority during a partition, and answered
+    before the partition ended, is ok."""
     claims.check_cp_unavailable_in_minority(scenario, "cp")
 
 

@@ -11,5 +11,6 @@ from . import claims
 
 @given(claims.AP_HEALED)
 def test_ap_converges(scenario: Scenario) -> None:
-    """Under ap, one sync interval plus the largest message delay after the last fault and write, live replicas agree."""
+    """Under ap, one sync interval plus the largest message delay after the last
+    fault and the last write, all live replicas hold the same value for every key."""
     claims.check_ap_converges(scenario, "ap")

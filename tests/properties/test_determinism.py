@@ -20,13 +20,15 @@ from . import claims
 
 @given(claims.ANY_POLICY)
 def test_same_scenario_and_seed_give_the_same_history(scenario: Scenario) -> None:
-    """Running the same scenario with the same seed twice gives byte-identical histories and results."""
+    """Running the same scenario with the same seed twice gives byte-identical
+    histories and results."""
     claims.check_deterministic(scenario)
 
 
 @given(claims.ANY_POLICY, cst.sequential_histories(keys=2))
 def test_checkers_are_pure(scenario: Scenario, other: tuple) -> None:
-    """Checking a history gives the same verdicts whatever was checked before, and leaves it unchanged."""
+    """Checking a history gives the same verdicts whatever was checked before,
+    and leaves the history unchanged."""
     history = simulate(scenario).history
     claims.check_checkers_pure(history, other[0], scenario.initial)
 

@@ -23,5 +23,6 @@ def test_ap_answers_locally(scenario: Scenario) -> None:
 
 @given(claims.AP_SPACED_WRITES)
 def test_ap_is_stale_only_inside_the_replication_window(scenario: Scenario) -> None:
-    """Without partitions or loss, an ap read more than one message delay after the latest write returns it."""
+    """Without partitions or loss, an ap read more than one message delay after
+    the latest write returns that write's value."""
     claims.check_ap_stale_only_in_window(scenario, "ap")

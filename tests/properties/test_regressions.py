@@ -32,7 +32,8 @@ def _final_values(result: object) -> set[object]:
 
 
 def test_cp_concurrent_writes_at_one_coordinator_get_distinct_versions() -> None:
-    """cp stays linearizable when one node coordinates two writes at once (it used to give both one version)."""
+    """cp stays linearizable when one node coordinates two writes at once
+    (it used to give both the same version)."""
     for seed in range(20):
         result = simulate(SAME_COORDINATOR, policy="cp", seed=seed)
         verdict = check_linearizable(result.history, initial=SAME_COORDINATOR.initial)
@@ -69,7 +70,8 @@ RECOVER_AND_READ = parse_scenario({
 
 
 def test_faults_take_effect_before_requests_at_the_same_instant() -> None:
-    """A request at the instant of a recovery reaches a live node; at the instant of a partition, a cut one."""
+    """A request at the instant of a recovery reaches a live node, and one at the
+    instant of a partition a cut-off one."""
     result = simulate(RECOVER_AND_READ, policy="ap")
     ops = result.history.operations()
     assert [op.type for op in ops] == ["ok", "ok", "ok", "ok"]
