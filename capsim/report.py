@@ -92,7 +92,7 @@ def render_table(results: Sequence[RunResult], lang: str = "en") -> Table:
     table = Table(title=title, title_justify="left")
     table.add_column(tr("policy", lang))
     for r in results:
-        table.add_column(r.policy, justify="right")
+        table.add_column(r.label, justify="right")
     all_rows = [rows(r, lang) for r in results]
     for i, (label, _) in enumerate(all_rows[0] if all_rows else []):
         table.add_row(label, *[rs[i][1] for rs in all_rows])

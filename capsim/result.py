@@ -67,10 +67,22 @@ class RunResult:
     faults: list[Fault]
     messages: list[Message]
     checks: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    """The policy's effective tunables (scenario ``params`` plus overrides such as --nrw)."""
 
     @property
     def name(self) -> str:
         return self.scenario.name
+
+    @property
+    def label(self) -> str:
+        """The policy as a person names it: ``quorum N=3 R=1 W=1``, ``ap``."""
+        from capsim.policies import REGISTRY
+
+        cls = REGISTRY.get(self.policy)
+        if cls is None:
+            return self.policy
+        return cls.describe(self.params, len(self.scenario.nodes))
 
     def metrics(self) -> dict[str, Any]:
         """The checks as a flat dict of numbers, for tables and sweeps."""
@@ -84,6 +96,7 @@ class RunResult:
             "scenario": self.scenario.name,
             "policy": self.policy,
             "seed": self.seed,
+            "params": self.params,
             "checks": self.checks,
             "faults": [f._asdict() for f in self.faults],
             "trace": [list(t) for t in self.trace],
@@ -188,6 +201,7 @@ class RunResult:
             faults=[Fault(**f) for f in data.get("faults", [])],
             messages=messages,
             checks=data.get("checks", {}),
+            params=data.get("params", {}),
         )
 
     def _repr_html_(self) -> str:

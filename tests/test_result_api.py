@@ -113,3 +113,14 @@ def test_public_api_is_explicit_and_lazy():
             "print(sorted(heavy & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_results_name_the_policy_with_its_tunables(tmp_path):
+    r = simulate(seed_scenario(), policy="quorum", params={"r": 1, "w": 2})
+    assert r.label == "quorum N=2 R=1 W=2"
+    assert simulate(seed_scenario(), policy="ap", params={"sync_interval": 0.5}).label == (
+        "ap sync_interval=0.5")
+    assert simulate(seed_scenario(), policy="cp").label == "cp"
+    write_run(r, tmp_path)
+    back = RunResult.load(tmp_path)
+    assert back.params["w"] == 2 and back.label == r.label

@@ -331,9 +331,12 @@ def draw_lanes(
             tc = float(conv["at"])
             ax.plot([tc, tc], [rep_top - 0.05, rep_bot + 0.05], color=style.CONVERGED, lw=2,
                     ls=(0, (2, 1.5)), zorder=5, gid="converged")
-            ax.text(tc + scale.units(4), rep_bot + 0.02, f"✓ {tr('plot.converged', lang)}",
-                    ha="left", va="top", fontsize=small, color=style.CONVERGED,
-                    fontweight="bold", zorder=6, clip_on=True,
+            # Near the right edge the label goes left of the line, so it is not cut off.
+            near_end = tc > 0.8 * x_hi
+            ax.text(tc + scale.units(-4 if near_end else 4), rep_bot + 0.02,
+                    f"✓ {tr('plot.converged', lang)}",
+                    ha="right" if near_end else "left", va="top", fontsize=small,
+                    color=style.CONVERGED, fontweight="bold", zorder=6, clip_on=True,
                     bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 0.5})
             legend.add("converged", Line2D([], [], color=style.CONVERGED, lw=2,
                                            ls=(0, (2, 1.5)),
@@ -501,7 +504,7 @@ def _group_label(ax: Axes, text: str, top: float, bottom: float, labels: Sequenc
 
 
 def _title(ax: Axes, result: RunResult, lang: str, *, with_name: bool = True) -> None:
-    left = f"{result.scenario.name} · {result.policy}" if with_name else result.policy
+    left = f"{result.scenario.name} · {result.label}" if with_name else result.label
     ax.set_title(left, loc="left", fontsize=13, fontweight="bold", color=style.INK)
     ax.set_title(style.summary_line(result, lang), loc="right", fontsize=9.5,
                  color="#333333")

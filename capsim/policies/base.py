@@ -107,6 +107,20 @@ class Policy:
         self.timeout = timeout
         self.initial = dict(initial)
 
+    @classmethod
+    def describe(cls, params: Mapping[str, Any], nodes: int) -> str:
+        """How tables and plots name this policy with these tunables.
+
+        The default shows the tunables that differ from their defaults, so
+        ``ap`` stays ``ap`` and ``ap sync_interval=0.5`` says what changed.
+        """
+        try:
+            defaults = cls.Params().model_dump(mode="json")
+        except Exception:  # a Params without defaults: show everything
+            defaults = {}
+        changed = [f"{k}={v}" for k, v in params.items() if defaults.get(k, object()) != v]
+        return " ".join([cls.name, *changed])
+
     def start(self, now: float) -> list[Effect]:
         """Called once when the replica boots; returns initial timers."""
         return []

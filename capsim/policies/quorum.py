@@ -143,6 +143,13 @@ class Quorum(Policy):
     supports = frozenset({"read", "write"})
     Params = QuorumParams
 
+    @classmethod
+    def describe(cls, params: Mapping[str, Any], nodes: int) -> str:
+        n = params.get("n") or nodes
+        extra = [f"{k}={params[k]}" for k in ("coordinator", "read_repair")
+                 if k in params and params[k] != QuorumParams.model_fields[k].default]
+        return " ".join([f"quorum N={n} R={params.get('r', 1)} W={params.get('w', 1)}", *extra])
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         p = self.params

@@ -72,6 +72,7 @@ def simulate(
         faults=faults,
         messages=engine.messages(),
         checks=checks,
+        params=p.model_dump(mode="json"),
     )
 
 
