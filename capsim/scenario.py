@@ -465,29 +465,29 @@ def _unknown_node(n: str, node_list: str) -> str:
 # --- loading -----------------------------------------------------------------
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file; every problem raises ``ScenarioError``."""
+def read_text_file(path: str | Path, what: str = "scenario") -> str:
+    """Read a YAML input file, turning the usual mistakes into ``ScenarioError``."""
     p = Path(path)
     src = str(path)
     if not p.exists():
         raise ScenarioError([Problem(src, None, "", "no such file")])
     if p.is_dir():
-        raise ScenarioError([Problem(src, None, "", "is a folder, not a scenario file")])
+        raise ScenarioError([Problem(src, None, "", f"is a folder, not a {what} file")])
     try:
-        text = p.read_text(encoding="utf-8")
+        return p.read_text(encoding="utf-8")
     except UnicodeDecodeError:
         raise ScenarioError(
-            [Problem(src, None, "", "is not a text file (a scenario is YAML text)")]
+            [Problem(src, None, "", f"is not a text file (a {what} is YAML text)")]
         ) from None
-    return parse_scenario_text(text, source=src)
 
 
-def parse_scenario_text(text: str, source: str = "<string>") -> Scenario:
-    """Validate a scenario given as YAML text."""
+def parse_yaml_mapping(
+    text: str, source: str, *, what: str = "scenario", needs: str = "name, duration and nodes"
+) -> tuple[dict[str, Any], dict[Loc, int]]:
+    """Parse YAML text that must be a mapping; returns the data and its line index."""
     if not text.strip():
         raise ScenarioError(
-            [Problem(source, None, "", "the file is empty; a scenario needs at least "
-                     "name, duration and nodes")]
+            [Problem(source, None, "", f"the file is empty; a {what} needs at least {needs}")]
         )
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -502,10 +502,21 @@ def parse_scenario_text(text: str, source: str = "<string>") -> Scenario:
     if not isinstance(data, dict):
         kind = type(data).__name__ if data is not None else "nothing"
         raise ScenarioError(
-            [Problem(source, 1, "", f"a scenario is a YAML mapping (name: …, nodes: …), "
-                     f"not {kind}")]
+            [Problem(source, 1, "",
+                     f"a {what} is a YAML mapping of fields ({needs}, …), not {kind}")]
         )
-    return parse_scenario(data, source=source, lines=line_index(root))
+    return data, line_index(root)
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read and validate a scenario file; every problem raises ``ScenarioError``."""
+    return parse_scenario_text(read_text_file(path), source=str(path))
+
+
+def parse_scenario_text(text: str, source: str = "<string>") -> Scenario:
+    """Validate a scenario given as YAML text."""
+    data, lines = parse_yaml_mapping(text, source)
+    return parse_scenario(data, source=source, lines=lines)
 
 
 def parse_scenario(

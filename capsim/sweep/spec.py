@@ -28,7 +28,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from capsim._version import __version__
@@ -38,10 +37,11 @@ from capsim.scenario import (
     Scenario,
     dotted,
     line_for,
-    line_index,
     load_scenario,
     parse_scenario,
+    parse_yaml_mapping,
     problem_message,
+    read_text_file,
 )
 
 LABEL_PREFIX = "label."
@@ -264,17 +264,8 @@ def run_fingerprint(scenario: Scenario | str, policy: str, seed: int) -> str:
 def load_sweep(path: str | Path) -> Sweep:
     """Read, expand and validate a sweep file; every problem raises ``ScenarioError``."""
     p = Path(path)
+    text = read_text_file(p, what="sweep")
     src = str(path)
-    if not p.exists():
-        raise ScenarioError([Problem(src, None, "", "no such file")])
-    if p.is_dir():
-        raise ScenarioError([Problem(src, None, "", "is a folder, not a sweep file")])
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ScenarioError(
-            [Problem(src, None, "", "is not a text file (a sweep is YAML text)")]
-        ) from None
     return parse_sweep_text(text, source=src, base_dir=p.parent, default_name=p.stem)
 
 
@@ -285,22 +276,8 @@ def parse_sweep_text(
     default_name: str = "sweep",
 ) -> Sweep:
     """Validate a sweep given as YAML text; ``base: file`` is relative to ``base_dir``."""
-    if not text.strip():
-        raise ScenarioError([Problem(source, None, "", "the file is empty; a sweep needs at "
-                                     "least base and grid (or zip)")])
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError([Problem(source, line, "", f"not valid YAML: {problem}")]) from None
-    if not isinstance(data, dict):
-        kind = type(data).__name__ if data is not None else "nothing"
-        raise ScenarioError([Problem(source, 1, "", "a sweep is a YAML mapping (base: …, "
-                                     f"grid: …), not {kind}")])
-    return parse_sweep(data, source=source, lines=line_index(root), base_dir=base_dir,
+    data, lines = parse_yaml_mapping(text, source, what="sweep", needs="base and grid (or zip)")
+    return parse_sweep(data, source=source, lines=lines, base_dir=base_dir,
                        default_name=default_name, text=text)
 
 
