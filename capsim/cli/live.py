@@ -18,7 +18,6 @@ from capsim.cli.plotopts import (
     MESSAGES_HELP,
     PLOT_HELP,
     check_lang,
-    draw_plots,
     parse_formats,
 )
 
@@ -244,7 +243,7 @@ def live(
     formats = () if no_plot else parse_formats(plot)
     with user_errors():
         from capsim.atomic import commit_dir, staging_dir
-        from capsim.cli.run import _print, write_run
+        from capsim.cli.run import print_results, write_results
         from capsim.live.driver import run_live
         from capsim.scenario import load_scenario, seed_scenario
 
@@ -268,14 +267,7 @@ def live(
                 results.append(run_live(sc, policy=p, seed=seed, speed=speed,
                                         attach=targets, nemesis=nemesis))
             if staged is not None:
-                if len(results) == 1:
-                    write_run(results[0], staged)
-                else:
-                    for r in results:
-                        (staged / r.policy).mkdir()
-                        write_run(r, staged / r.policy)
-                if formats:
-                    draw_plots(results, staged, formats, messages=messages, lang=lang)
+                write_results(results, staged, formats=formats, messages=messages, lang=lang)
                 commit_dir(staged, target, force=force)
                 staged = None
         finally:
@@ -283,7 +275,7 @@ def live(
                 import shutil
 
                 shutil.rmtree(staged, ignore_errors=True)
-        _print(results, as_json, None if no_write else target, lang)
+        print_results(results, as_json, None if no_write else target, lang)
 
 
 _NETNS_MISSING = (

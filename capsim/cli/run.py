@@ -37,6 +37,26 @@ def write_run(result: RunResult, folder: Path, *, export_edn: bool = False) -> N
         write_text(folder / "messages.jsonl", result.messages_jsonl())
 
 
+def write_results(
+    results: list[RunResult],
+    folder: Path,
+    *,
+    export_edn: bool = False,
+    formats: tuple[str, ...] = (),
+    messages: bool = False,
+    lang: str = "en",
+) -> None:
+    """Fill a staging folder: one run's files, or a sub-folder per policy, plus pictures."""
+    if len(results) == 1:
+        write_run(results[0], folder, export_edn=export_edn)
+    else:
+        for r in results:
+            (folder / r.policy).mkdir()
+            write_run(r, folder / r.policy, export_edn=export_edn)
+    if formats:
+        draw_plots(results, folder, formats, messages=messages, lang=lang)
+
+
 @app.command()
 def run(
     scenario: Annotated[
@@ -117,14 +137,8 @@ def run(
                 for p in policies
             ]
             if staged is not None:
-                if len(results) == 1:
-                    write_run(results[0], staged, export_edn=export_edn)
-                else:
-                    for r in results:
-                        (staged / r.policy).mkdir()
-                        write_run(r, staged / r.policy, export_edn=export_edn)
-                if formats:
-                    draw_plots(results, staged, formats, messages=messages, lang=lang)
+                write_results(results, staged, export_edn=export_edn, formats=formats,
+                              messages=messages, lang=lang)
                 commit_dir(staged, target, force=force)
                 staged = None
         finally:
@@ -132,7 +146,7 @@ def run(
                 import shutil
 
                 shutil.rmtree(staged, ignore_errors=True)
-        _print(results, as_json, None if no_write else target, lang)
+        print_results(results, as_json, None if no_write else target, lang)
 
 
 def _nrw_params(text: str | None, policies: list[str], nodes: int) -> dict[str, int] | None:
@@ -154,7 +168,7 @@ def _nrw_params(text: str | None, policies: list[str], nodes: int) -> dict[str, 
     return {"n": n, "r": r, "w": w}
 
 
-def _print(results: list[RunResult], as_json: bool, target: Path | None,
+def print_results(results: list[RunResult], as_json: bool, target: Path | None,
            lang: str = "en") -> None:
     from capsim.report import summary_dict
 
