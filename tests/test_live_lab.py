@@ -153,7 +153,7 @@ def test_the_pods_commands_play_the_seed_story_on_loopback(
         assert argv[:2] == ["capsim", "live"] and "--attach" in argv
         result_dir = tmp_path / "run"
         argv = [a for a in argv[1:] if a != "--no-write"]
-        r = CliRunner().invoke(app, [*argv, "--speed", "5", "--out", str(result_dir),
+        r = CliRunner().invoke(app, [*argv, "--speed", "2.5", "--out", str(result_dir),
                                      "--no-plot"])
         assert r.exit_code == 0, r.output
         sc = parse_scenario_text((scen / "partition.yaml").read_text())
