@@ -42,3 +42,23 @@ def test_every_relative_link_in_the_readme_exists():
     assert links
     missing = [x for x in links if not (ROOT / x).exists()]
     assert not missing
+
+
+def test_the_explanations_in_the_readme_are_what_capsim_says():
+    from capsim import seed_scenario, simulate
+
+    flat = " ".join(README.split())
+    for policy in ("cp", "ap"):
+        expl = simulate(seed_scenario(), policy=policy).checks["linearizable"]["explanation"]
+        assert f"{policy}: {expl}" in flat
+
+
+def test_the_table_in_the_readme_is_what_capsim_prints():
+    from capsim import seed_scenario, simulate
+    from capsim.report import rows
+
+    cp, ap = (rows(simulate(seed_scenario(), policy=p)) for p in ("cp", "ap"))
+    table = [[c.strip() for c in line.split("│")[1:4]]
+             for line in README.splitlines() if line.startswith("│")]
+    for (label, cp_value), (_, ap_value) in zip(cp, ap, strict=True):
+        assert [label.strip(), cp_value, ap_value] in table, label
