@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import groupby
 from typing import Any
 
 from capsim.result import Fault, TraceEntry
@@ -22,32 +23,21 @@ def convergence(trace: Sequence[TraceEntry], faults: Sequence[Fault],
     down_at_end = {f.groups[0][0] for f in still if f.kind == "crash"}
     live = [n for n in nodes if n not in down_at_end]
     state: dict[tuple[str, str], Any] = {}
-    keys: list[str] = []
+    keys = sorted({e.key for e in trace})
     agree_since: float | None = 0.0
     start = heal if heal is not None else 0.0
 
     def agree() -> bool:
         return all(len({repr(state.get((n, k))) for n in live}) <= 1 for k in keys)
 
-    for t in sorted(trace, key=lambda e: e.time):
-        if t.key not in keys:
-            keys.append(t.key)
-        state[(t.node, t.key)] = t.value
-    # Replay in order to find when agreement last began.
-    state.clear()
-    i = 0
-    entries = sorted(trace, key=lambda e: e.time)
-    while i < len(entries):
-        now = entries[i].time
-        while i < len(entries) and entries[i].time == now:
-            e = entries[i]
+    # Replay the trace one instant at a time to find when agreement last began.
+    for now, entries in groupby(sorted(trace, key=lambda e: e.time), key=lambda e: e.time):
+        for e in entries:
             state[(e.node, e.key)] = e.value
-            i += 1
-        if agree():
-            if agree_since is None:
-                agree_since = now
-        else:
+        if not agree():
             agree_since = None
+        elif agree_since is None:
+            agree_since = now
     out: dict[str, Any] = {"last_heal": heal, "live_nodes": live}
     net_open = [f for f in still if f.kind in ("partition", "cut")]
     if net_open:

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, NamedTuple
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 
 class Request(NamedTuple):
@@ -116,7 +116,7 @@ class Policy:
         """
         try:
             defaults = cls.Params().model_dump(mode="json")
-        except Exception:  # a Params without defaults: show everything
+        except ValidationError:  # a Params without defaults: show everything
             defaults = {}
         changed = [f"{k}={v}" for k, v in params.items() if defaults.get(k, object()) != v]
         return " ".join([cls.name, *changed])
