@@ -6,7 +6,14 @@ through :func:`tr` so ``--lang zh`` changes them all at once.
 
 from __future__ import annotations
 
+import functools
+import gettext
+import os
+from pathlib import Path
+
 LANGS = ("en", "zh")
+_LOCALE_DIR = Path(__file__).parent / "locale"
+_GETTEXT_LANG = {"zh": "zh_CN"}
 
 _WORDS: dict[str, dict[str, str]] = {
     "policy": {"en": "policy", "zh": "策略"},
@@ -54,3 +61,43 @@ def add_words(words: dict[str, dict[str, str]]) -> None:
     """Let a module (plots, lab) register its own labels."""
     for k, v in words.items():
         _WORDS.setdefault(k, {}).update(v)
+
+
+def resolve_lang(lang: str | None = None) -> str:
+    """The language to speak: the argument, else ``CAPSIM_LANG``, else the locale.
+
+    Only ``en`` and ``zh`` exist; anything else (``fr``, an empty string) is
+    English, so a student's odd locale never breaks a command.
+    """
+    if lang is None:
+        lang = os.environ.get("CAPSIM_LANG") or ""
+        if not lang:
+            for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+                if os.environ.get(var):
+                    lang = os.environ[var]
+                    break
+    lang = lang.lower()
+    return "zh" if lang.startswith("zh") else "en"
+
+
+@functools.lru_cache(maxsize=None)
+def _catalogue(lang: str) -> gettext.NullTranslations:
+    """The compiled catalogue (``locale/<ll_CC>/LC_MESSAGES/capsim.mo``) of ``lang``."""
+    code = _GETTEXT_LANG.get(lang)
+    if code is None:
+        return gettext.NullTranslations()
+    return gettext.translation(
+        "capsim", localedir=_LOCALE_DIR, languages=[code], fallback=True
+    )
+
+
+def t(msgid: str, lang: str | None = None, /, **fields: object) -> str:
+    """One user-facing sentence in the reader's language, with ``{fields}`` filled in.
+
+    ``msgid`` is the English sentence itself (gettext style), so code reads
+    naturally and a missing translation degrades to English, never to a key.
+    Chinese lives in ``capsim/locale/zh_CN/LC_MESSAGES/capsim.po``; after
+    editing it run ``pybabel compile -D capsim -d capsim/locale``.
+    """
+    text = _catalogue(resolve_lang(lang)).gettext(msgid)
+    return text.format(**fields) if fields else text
