@@ -20,17 +20,17 @@ from capsim._version import __version__
 _EXPORTS: dict[str, str] = {
     "CapsimError": "capsim.errors",
     "Event": "capsim.history",
-    "Fault": "capsim.result",
+    "Fault": "capsim.records",
     "History": "capsim.history",
     "HistoryFormatError": "capsim.errors",
-    "Message": "capsim.result",
+    "Message": "capsim.records",
     "Operation": "capsim.history",
     "Policy": "capsim.policies.base",
     "Problem": "capsim.errors",
     "RunResult": "capsim.result",
     "Scenario": "capsim.scenario",
     "ScenarioError": "capsim.errors",
-    "TraceEntry": "capsim.result",
+    "TraceEntry": "capsim.records",
     "check_linearizable": "capsim.check.linearizable",
     "load_scenario": "capsim.scenario",
     "parse_scenario": "capsim.scenario",
@@ -88,7 +88,8 @@ if TYPE_CHECKING:
     from capsim.history import Event, History, Operation
     from capsim.policies import REGISTRY as POLICIES
     from capsim.policies.base import Policy
-    from capsim.result import Fault, Message, RunResult, TraceEntry
+    from capsim.records import Fault, Message, TraceEntry
+    from capsim.result import RunResult
     from capsim.scenario import (
         Scenario,
         load_scenario,

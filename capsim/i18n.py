@@ -80,7 +80,7 @@ def resolve_lang(lang: str | None = None) -> str:
     return "zh" if lang.startswith("zh") else "en"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _catalogue(lang: str) -> gettext.NullTranslations:
     """The compiled catalogue (``locale/<ll_CC>/LC_MESSAGES/capsim.mo``) of ``lang``."""
     code = _GETTEXT_LANG.get(lang)

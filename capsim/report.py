@@ -8,14 +8,36 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from capsim.history import History
 from capsim.i18n import tr
 
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from capsim.result import RunResult
+
+class RunResult(Protocol):
+    """What a report reads of a run (:class:`capsim.result.RunResult` has it).
+
+    A protocol, not an import, so that ``RunResult`` can show itself in
+    Jupyter through this module without the two importing each other.
+    """
+
+    @property
+    def scenario(self) -> Any: ...
+    @property
+    def policy(self) -> str: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def history(self) -> History: ...
+    @property
+    def checks(self) -> dict[str, Any]: ...
+    @property
+    def label(self) -> str: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
 
 
 def _pct(x: float | None, lang: str) -> str:

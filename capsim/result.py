@@ -10,49 +10,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from capsim._version import __version__
 from capsim.history import History
+from capsim.records import Fault, Message, TraceEntry
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from capsim.scenario import Scenario
-
-
-class TraceEntry(NamedTuple):
-    """From ``time`` on, replica ``node`` holds ``value`` for ``key``."""
-
-    time: float
-    node: str
-    key: str
-    value: Any
-
-
-class Fault(NamedTuple):
-    """A span of time with a fault in force.
-
-    ``kind`` is ``partition`` (``groups`` lists the sides), ``cut`` (one-way:
-    ``groups`` is ``[from, to]``) or ``crash`` (``groups`` is ``[[node]]``).
-    """
-
-    kind: str
-    start: float
-    end: float
-    groups: list[list[str]]
-    label: str
-
-
-class Message(NamedTuple):
-    """One message between replicas: sent, and delivered or dropped at ``end``."""
-
-    sent: float
-    src: str
-    dst: str
-    kind: str
-    end: float
-    status: str  # delivered | lost | cut | down
 
 
 @dataclass(frozen=True)

@@ -58,7 +58,7 @@ class Link(_Model):
 
 
 LatencyPreset = Literal["LNKD-SSD", "LNKD-DISK", "YMMR", "WAN"]
-"""The PBS paper's production latency models (``capsim.pbs.models``), by name."""
+"""The PBS paper's production latency models (``capsim.latency``), by name."""
 
 LATENCY_PRESETS: tuple[str, ...] = typing.get_args(LatencyPreset)
 

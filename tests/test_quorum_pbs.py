@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from capsim import parse_scenario, simulate
 from capsim.cli import app
 from capsim.errors import ScenarioError
-from capsim.pbs.models import MODEL_NAMES, PBS_MODELS
+from capsim.latency import MODEL_NAMES, PBS_MODELS
 from capsim.pbs.montecarlo import simulate as monte_carlo
 from capsim.pbs.montecarlo import wilson_interval
 from capsim.scenario import LATENCY_PRESETS, LatencyPreset

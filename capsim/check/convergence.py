@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from itertools import groupby
 from typing import Any
 
-from capsim.result import Fault, TraceEntry
+from capsim.records import Fault, TraceEntry
 
 
 def convergence(trace: Sequence[TraceEntry], faults: Sequence[Fault],

@@ -166,7 +166,7 @@ def pbs(
             raise die(f"--t-max {t_max}: must be a positive number of milliseconds")
         try:
             n, r, w = parse_nrw(nrw)
-            from capsim.pbs.models import get_model
+            from capsim.latency import get_model
 
             latency = get_model(model)
         except ValueError as exc:

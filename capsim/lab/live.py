@@ -24,13 +24,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from capsim.lab.commands import Command, Context
-from capsim.lab.manifests import ManifestFile, Obj, Options, _meta, seed_scenario_text
-
-if TYPE_CHECKING:
-    from capsim.lab.steps import Settings
+from capsim.lab.k8s import ManifestFile, Obj, Options, Settings, seed_scenario_text
+from capsim.lab.k8s import meta as _meta
 
 STATEFULSET = "capsim"
 HEADLESS = "capsim-replicas"

@@ -21,8 +21,8 @@ from pathlib import Path
 from capsim.errors import CapsimError
 from capsim.lab import install, manifests, runner
 from capsim.lab.commands import Command, Context
+from capsim.lab.k8s import Settings
 from capsim.lab.live import live_steps
-from capsim.lab.versions import DEFAULT_K8S
 
 NGINX = manifests.NGINX_IMAGE
 MYSQL_IMAGE = "mysql:8.0"
@@ -43,15 +43,6 @@ class Chapter:
     title: str
     steps: tuple[Command, ...]
     notes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Choices the student makes on the command line."""
-
-    k8s: str = DEFAULT_K8S
-    manifests_dir: str = str(manifests.DEFAULT_OUT)
-    image: str = manifests.DEFAULT_IMAGE
 
 
 def _docker(

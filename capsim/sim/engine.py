@@ -16,7 +16,7 @@ from simpy.events import Timeout
 
 from capsim.history import Event, History
 from capsim.policies.base import Policy, Reply, Request, Send, SetTimer, Stored
-from capsim.result import Message, TraceEntry
+from capsim.records import Message, TraceEntry
 from capsim.scenario import Scenario
 from capsim.sim.nemesis import nemesis_process
 from capsim.sim.network import Network, build_graph

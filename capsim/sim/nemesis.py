@@ -13,7 +13,7 @@ from typing import Any
 import simpy
 from simpy.events import URGENT
 
-from capsim.result import Fault
+from capsim.records import Fault
 from capsim.scenario import NemesisEvent, Scenario
 from capsim.sim.network import Network
 

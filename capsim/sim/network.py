@@ -29,7 +29,7 @@ import simpy
 from simpy.events import Timeout
 
 from capsim.distributions import Sampler
-from capsim.pbs.models import DelayKind, get_model
+from capsim.latency import DelayKind, get_model
 from capsim.scenario import Latency, NetworkSpec
 
 Deliver = Callable[[str, str, dict[str, Any], int], None]

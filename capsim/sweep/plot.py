@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from capsim.errors import CapsimError
-from capsim.sweep.results import mean_ci
+from capsim.sweep.stats import mean_ci
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
