@@ -7,7 +7,7 @@ The front door is :func:`simulate`; everything it returns is plain data::
     result.checks["stale_reads"]["count"]   # 1: bob read v0 after v1 was acknowledged
 
 Names are imported on first use (PEP 562), so ``capsim --help`` and
-``capsim serve`` start without loading SimPy, networkx or numpy.
+``capsim serve`` start without loading SimPy or numpy.
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ from typing import Annotated, Any
 
 import typer
 
-from capsim.cli.app import app
 from capsim.cli.common import die, user_errors
+from capsim.cli.root import app
 
 EXIT_LINEARIZABLE = 0
 EXIT_NOT_LINEARIZABLE = 1

@@ -13,8 +13,8 @@ from typing import Annotated
 
 import typer
 
-from capsim.cli.app import app
 from capsim.cli.common import die, user_errors
+from capsim.cli.root import app
 from capsim.lab.versions import DEFAULT_K8S
 
 lab_app = typer.Typer(

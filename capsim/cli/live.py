@@ -11,7 +11,6 @@ from typing import Annotated, Any
 
 import typer
 
-from capsim.cli.app import app
 from capsim.cli.common import die, split_csv, user_errors
 from capsim.cli.plotopts import (
     LANG_HELP,
@@ -20,6 +19,7 @@ from capsim.cli.plotopts import (
     check_lang,
     parse_formats,
 )
+from capsim.cli.root import app
 
 
 def _members(items: list[str], what: str) -> dict[str, tuple[str, int]]:

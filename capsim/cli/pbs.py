@@ -10,8 +10,8 @@ from typing import Annotated, Any
 
 import typer
 
-from capsim.cli.app import app
 from capsim.cli.common import die, user_errors
+from capsim.cli.root import app
 
 
 class _Method(str, Enum):

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from capsim.cli.app import app
 from capsim.cli.common import die, user_errors
 from capsim.cli.plotopts import (
     MESSAGES_HELP,
@@ -16,6 +15,7 @@ from capsim.cli.plotopts import (
     draw_plots,
     parse_formats,
 )
+from capsim.cli.root import app
 
 if TYPE_CHECKING:
     from capsim.result import RunResult

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from capsim.cli.app import app
 from capsim.cli.common import die, split_csv, user_errors
 from capsim.cli.plotopts import (
     LANG_HELP,
@@ -18,6 +17,7 @@ from capsim.cli.plotopts import (
     draw_plots,
     parse_formats,
 )
+from capsim.cli.root import app
 
 if TYPE_CHECKING:
     from capsim.result import RunResult

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from capsim.cli.app import app
 from capsim.cli.common import die, user_errors
+from capsim.cli.root import app
 
 if TYPE_CHECKING:
     from rich.progress import Progress, Task

@@ -283,11 +283,10 @@ class LiveRun:
             for b in self.scenario.nodes:
                 # a == b: a node's messages to itself (a client-side quorum
                 # coordinator's) take the default latency and are never cut.
-                data = graph.edges[a, b] if a != b else {"latency": graph.graph["latency"],
-                                                         "loss": 0.0}
-                sample, by_kind = link_samplers(data["latency"], remote=a != b)
+                latency, loss = graph.link(a, b)
+                sample, by_kind = link_samplers(latency, remote=a != b)
                 proxy = LinkProxy(a, b, latency=sample, by_kind=by_kind,
-                                  loss=float(data["loss"]),
+                                  loss=float(loss),
                                   rng=random.Random(f"{self.seed}:{a}->{b}"),
                                   speed=self.speed, clock=self.clock)
                 proxy.recording = False
