@@ -204,6 +204,15 @@ class RunResult:
             params=data.get("params", {}),
         )
 
+    def report(self, lang: str = "en") -> Any:
+        """This run as the interactive report page: ``display(r.report())`` in Jupyter.
+
+        Returns a :class:`capsim.report_html.Report` (``.save(path)`` writes it).
+        """
+        from capsim.report_html import Report
+
+        return Report([self], lang)
+
     def _repr_html_(self) -> str:
         from capsim.report import result_html
 
