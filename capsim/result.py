@@ -205,7 +205,7 @@ class RunResult:
         )
 
     def report(self, lang: str = "en") -> Any:
-        """This run as the interactive report page: ``display(r.report())`` in Jupyter.
+        """The run as the interactive report page: ``display(r.report())`` in Jupyter.
 
         Returns a :class:`capsim.report_html.Report` (``.save(path)`` writes it).
         """

@@ -46,7 +46,7 @@ def made_by_capsim(path: str | Path) -> bool:
 
 
 def embed_json(data: Any) -> str:
-    """JSON safe inside ``<script>``: ``<``, ``>`` and ``&`` become ``\\u`` escapes."""
+    """JSON safe inside ``<script>``: ``<``, ``>`` and ``&`` become unicode escapes."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
