@@ -65,7 +65,7 @@ class Page:
         self.page.on("request", lambda r: self.requests.append(r.url))
         self.url = path.resolve().as_uri() + fragment
         self.page.goto(self.url)
-        self.page.wait_for_selector("body[data-ready=true]")
+        self.page.wait_for_selector("body[data-ready=true]", state="attached")
 
     def text(self, selector: str) -> str:
         return self.page.locator(selector).inner_text().strip()
@@ -229,7 +229,7 @@ def test_explore_steps_branches_and_shares_a_link(browser, explore_dir, shots):
     link = p.evaluate("location.href")
     other = browser.new_page()
     other.goto(link)
-    other.wait_for_selector("body[data-ready=true]")
+    other.wait_for_selector("body[data-ready=true]", state="attached")
     assert other.locator("#state-title").inner_text() == (
         "State after step 4: deliver replicate G1 → G2")
     assert other.locator("#state-view tr[data-node='G2'] td.value").inner_text() == "v1"
