@@ -23,6 +23,7 @@ const state = {
   selected: null,        // {run, kind: 'violation'|'op', id}
   showMessages: D.runs.every((r) => r.messages.length <= 200),
   width: 800,
+  view: [0, D.end],      // the time window drawn (zoom); the whole run at first
   path: null,            // explore mode: [{label, state}], index 0 = initial
   at: 0,
 };
@@ -123,8 +124,25 @@ function layout(run) {
   for (const c of run.clients) { cli[c.name] = y; y += LANE + GAP; }
   return {faultRow: fr.row, faultTop: 4, rep, cli, height: y + AXIS};
 }
-const X = (t) => LEFT + (t / D.end) * (state.width - LEFT - RIGHT);
-const T = (x) => Math.max(0, Math.min(D.end, (x - LEFT) / (state.width - LEFT - RIGHT) * D.end));
+const plotWidth = () => state.width - LEFT - RIGHT;
+const span = () => state.view[1] - state.view[0];
+// Clamped a little outside the plot, so a long band stays a sane number of pixels.
+const X = (t) => Math.max(LEFT - 4, Math.min(state.width + 4,
+  LEFT + ((t - state.view[0]) / span()) * plotWidth()));
+const T = (x) => Math.max(0, Math.min(D.end, state.view[0] + (x - LEFT) / plotWidth() * span()));
+const visible = (t0, t1) => t1 >= state.view[0] && t0 <= state.view[1];
+function setView(v0, v1) {
+  const minSpan = Math.max(D.end / 5000, 1e-6);
+  if (v1 - v0 < minSpan) { const m = (v0 + v1) / 2; v0 = m - minSpan / 2; v1 = m + minSpan / 2; }
+  const w = Math.min(v1 - v0, D.end);
+  v0 = Math.max(0, Math.min(v0, D.end - w));
+  state.view = [v0, v0 + w];
+}
+function zoom(factor) {  // around the scrubber, so the instant a student looks at stays in view
+  const w = span() * factor;
+  setView(state.time - w / 2, state.time + w / 2);
+  renderPanels();
+}
 
 // ---- drawing (SVG markup as strings: fast for 10,000 ops) -------------------
 function patterns() {
@@ -180,8 +198,9 @@ function drawRun(run, ri) {
       const ser = run.series[node + '\u0000' + key] || [];
       ser.forEach(([t, v], i) => {
         const t1 = i + 1 < ser.length ? ser[i + 1][0] : run.end;
+        if (v === null || !visible(t, t1)) return;
         const x0 = X(t), x1 = X(t1);
-        if (v === null || x1 <= x0) return;
+        if (x1 <= x0) return;
         const [fill, ink] = colourOf(run, v);
         parts.push(`<rect class="band" data-k="band" data-r="${ri}" data-node="${esc(node)}"
           data-key="${esc(key)}" data-i="${i}" x="${x0}" y="${y}" width="${x1 - x0}"
@@ -199,8 +218,9 @@ function drawRun(run, ri) {
     parts.push(`<text class="lane-label" x="${LEFT - 6}" y="${y + 15}" text-anchor="end"
       >${esc(c.name)}</text>`);
   }
-  const few = run.ops.length <= 60;
-  for (const o of run.ops) {
+  const shownOps = run.ops.filter((o) => visible(o.start, o.end === null ? run.end : o.end));
+  const few = shownOps.length <= 60;
+  for (const o of shownOps) {
     const y = L.cli[o.client];
     if (y === undefined) continue;
     const x0 = X(o.start);
@@ -259,12 +279,12 @@ function opShort(o) {
 }
 
 function axis(y) {
-  const span = D.end;
-  const raw = span / 10;
+  const [v0, v1] = state.view;
+  const raw = (v1 - v0) / 10;
   const mag = Math.pow(10, Math.floor(Math.log10(raw)));
   const step = [1, 2, 5, 10].map((m) => m * mag).find((s) => s >= raw);
-  const out = [`<g class="axis"><line x1="${LEFT}" x2="${X(D.end)}" y1="${y}" y2="${y}"/>`];
-  for (let t = 0; t <= span + 1e-9; t += step) {
+  const out = [`<g class="axis"><line x1="${LEFT}" x2="${X(v1)}" y1="${y}" y2="${y}"/>`];
+  for (let t = Math.ceil(v0 / step - 1e-9) * step; t <= v1 + step * 1e-6; t += step) {
     const x = X(t);
     out.push(`<line x1="${x}" x2="${x}" y1="${y}" y2="${y + 4}"/>
       <text x="${x}" y="${y + 14}" text-anchor="middle">${Number(t.toFixed(6))}</text>`);
@@ -282,7 +302,7 @@ function drawMessages(run) {
   run.messages.forEach((m, i) => {
     const [sent, src, dst, kind, end, status] = m;
     const y0 = laneY(run, src), y1 = laneY(run, dst);
-    if (y0 === null || y1 === null) return;
+    if (y0 === null || y1 === null || !visible(sent, end)) return;
     const cls = status === 'delivered' ? 'msg' : 'msg dropped';
     out.push(`<line class="${cls}" data-k="msg" data-i="${i}" x1="${X(sent)}" y1="${y0}"
       x2="${X(end)}" y2="${y1}" stroke="${kindColour[kind]}" pointer-events="stroke"/>`);
@@ -303,7 +323,7 @@ function opTip(run, o) {
   if (run.violSet.has(o.id)) {
     lines.push(`<span style="color:${D.palette.violation}">${esc(w('legend_violation'))}</span>`);
   }
-  return lines.join('<br>');
+  return lines[0] + lines.slice(1).join('<br>');  // the title is a block of its own
 }
 function writtenBy(run, key, v) {
   if (run.initial[key] === v) return ' — ' + esc(w('initial_value'));
@@ -399,15 +419,17 @@ function relations(run) {
     fill="${D.palette.violation}"/></marker></defs>`];
   for (const id of v.ops) {
     const o = run.opById.get(id);
-    if (!o || id === v.break_op || o.end === null) continue;
+    // the read saw the value of a write with the same value: it did not miss that one
+    if (!o || id === v.break_op || o.end === null || o.value === read.value) continue;
     const x0 = Math.max(X(o.end), X(o.start) + MIN_BAR), y0 = L.cli[o.client] + LANE / 2;
     const x1 = X(read.start), y1 = L.cli[read.client] + LANE / 2;
     const mx = (x0 + x1) / 2, my = Math.min(y0, y1) - 14;
     out.push(`<path class="relation" d="M${x0},${y0} Q${mx},${my} ${x1},${y1}"
       stroke="${D.palette.violation}" marker-end="url(#arrow-${run.policy})"><title
       >${esc(w('missed'))}</title></path>`);
+    if (out.length > 2) continue;  // one caption is enough when several writes point at the read
     out.push(`<text x="${mx}" y="${my - 2}" text-anchor="middle" fill="${D.palette.violation}"
-      font-size="10">${esc(w('missed'))}</text>`);
+      stroke="white" stroke-width="3" paint-order="stroke" font-size="10">${esc(w('missed'))}</text>`);
   }
   return out.join('');
 }
@@ -423,14 +445,33 @@ function firstViolation() {
 function jumpToFirstViolation() {
   const best = firstViolation();
   if (!best) { $('detail').textContent = w('no_violation'); return; }
-  select({run: best.i, kind: 'violation'});
-  if (best.t !== Infinity) setTime(best.t);
+  // zoom so the violation's operations fill a good part of the width
+  const ops = D.runs[best.i].violation.ops.map((id) => D.runs[best.i].opById.get(id))
+    .filter((o) => o);
+  if (ops.length) {
+    const a = Math.min(...ops.map((o) => o.start));
+    const b = Math.max(...ops.map((o) => (o.end === null ? o.start : o.end)));
+    if ((b - a) * 4 < D.end) {
+      const pad = Math.max(b - a, D.end / 500);
+      if (a - pad < state.view[0] || b + pad > state.view[1] || span() > 8 * (b - a + 2 * pad)) {
+        setView(a - pad, b + pad);
+      }
+    }
+  }
+  state.selected = {run: best.i, kind: 'violation'};
+  if (best.t !== Infinity) state.time = best.t;
+  renderPanels();
   document.querySelector(`.panel[data-run="${best.i}"]`).scrollIntoView({block: 'nearest'});
 }
 
 // ---- the scrubber: the state of every replica at one instant ---------------
 function setTime(t) {
   state.time = Math.max(0, Math.min(D.end, t));
+  if (state.time < state.view[0] || state.time > state.view[1]) {  // pan to keep it in view
+    setView(state.time - span() / 2, state.time + span() / 2);
+    renderPanels();
+    return;
+  }
   $('time').value = String(state.time);
   $('time-label').textContent = w('at_time', {time: secs(state.time)});
   D.runs.forEach((run, ri) => {
@@ -493,6 +534,9 @@ function renderStatic() {
   $('jump').textContent = w('jump');
   $('jump').disabled = !firstViolation();
   $('show-messages-label').textContent = w('show_messages');
+  $('zoom-in').textContent = w('zoom_in');
+  $('zoom-out').textContent = w('zoom_out');
+  $('zoom-all').textContent = w('zoom_all');
   $('show-messages').checked = state.showMessages;
   $('lang-label').textContent = w('language') + ' ';
   $('lang').value = state.lang;
@@ -535,7 +579,9 @@ function renderPanels() {
     main.appendChild(sec);
   });
   const range = $('time');
-  range.max = String(D.end);
+  range.min = String(state.view[0]);
+  range.max = String(state.view[1]);
+  $('zoom-all').disabled = state.view[0] <= 0 && state.view[1] >= D.end;
   range.style.marginLeft = LEFT + 'px';
   range.style.width = (state.width - LEFT - RIGHT) + 'px';
   setTime(state.time);
@@ -688,6 +734,9 @@ function init() {
   });
   $('time').addEventListener('input', (ev) => setTime(+ev.target.value));
   $('jump').addEventListener('click', jumpToFirstViolation);
+  $('zoom-in').addEventListener('click', () => zoom(0.5));
+  $('zoom-out').addEventListener('click', () => zoom(2));
+  $('zoom-all').addEventListener('click', () => { state.view = [0, D.end]; renderPanels(); });
   $('show-messages').addEventListener('change', (ev) => {
     state.showMessages = ev.target.checked;
     renderPanels();
