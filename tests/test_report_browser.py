@@ -252,3 +252,60 @@ def test_explore_link_in_chinese(browser, explore_dir):
     assert pg.page.locator("#enabled li").count() == len(data["states"]["s2"]["enabled"])
     assert pg.errors == []
     pg.close()
+
+
+def test_jupyter_repr_renders_inside_its_iframe(browser, tmp_path):
+    from capsim.scenario import seed_scenario
+    from capsim.sim import simulate
+
+    shown = simulate(seed_scenario(), policy="ap").report(lang="zh")._repr_html_()
+    nb = tmp_path / "notebook-cell.html"
+    nb.write_text(f"<!DOCTYPE html><meta charset=utf-8><body>{shown}</body>", encoding="utf-8")
+    pg = Page.__new__(Page)
+    pg.page = browser.new_page()
+    errors: list[str] = []
+    pg.page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    pg.page.on("pageerror", lambda e: errors.append(str(e)))
+    pg.page.goto(nb.resolve().as_uri())
+    frame = pg.page.frame_locator("iframe")
+    frame.locator("body[data-ready=true]").wait_for(state="attached")
+    assert frame.locator("#jump").inner_text() == "跳到第一个违例"
+    frame.locator("#jump").click()
+    assert frame.locator('.op.hl').count() == 2
+    frame.locator("#lang").select_option("en")
+    assert frame.locator("#jump").inner_text() == "Jump to first violation"
+    assert errors == []
+    pg.page.close()
+
+
+def test_a_long_run_zooms_to_its_first_violation(browser, tmp_path):
+    from capsim.report_html import write_report
+    from capsim.scenario import parse_scenario
+    from capsim.sim import simulate
+
+    sc = parse_scenario({
+        "name": "long", "seed": 5, "duration": 60.0, "nodes": ["G1", "G2", "G3"],
+        "initial": {"x": "v0"}, "policy": "ap", "timeout": 1.0,
+        "network": {"latency": {"dist": "uniform", "low": 0.01, "high": 0.05}},
+        "nemesis": [{"at": 20.0, "partition": [["G1"], ["G2", "G3"]]}, {"at": 30.0, "heal": True}],
+        "clients": [], "workload": {"rate": 5, "reads": 0.6, "keys": 1, "clients": 4},
+    }, source="long.yaml")
+    res = simulate(sc)
+    assert res.checks["linearizable"]["linearizable"] is False
+    pg = Page(browser, write_report([res], tmp_path))
+    view = pg.page.evaluate("capsimReport.state.view")
+    assert view[0] == 0 and view[1] == pytest.approx(res.scenario.duration, rel=0.1)
+    pg.page.click("#jump")
+    v0, v1 = pg.page.evaluate("capsimReport.state.view")
+    assert v1 - v0 < 0.25 * (view[1] - view[0])
+    hl = pg.page.locator(".op.hl")
+    assert hl.count() == len(res.checks["linearizable"]["ops"])
+    for i in range(hl.count()):  # every highlighted op is in view and wide enough to hover
+        box = hl.nth(i).bounding_box()
+        assert box is not None and box["width"] >= 3
+        hl.nth(i).hover()
+        assert pg.page.locator("#tooltip").is_visible()
+    pg.page.click("#zoom-all")
+    assert pg.page.evaluate("capsimReport.state.view") == view
+    assert pg.errors == []
+    pg.close()

@@ -692,7 +692,11 @@ function writeHash() {
   }
   const h = parts.join('&');
   if (('#' + h) !== location.hash && !(h === '' && location.hash === '')) {
-    history.replaceState(null, '', h ? '#' + h : location.pathname + location.search);
+    try {
+      history.replaceState(null, '', h ? '#' + h : location.pathname + location.search);
+    } catch (e) {
+      // a sandboxed frame (Jupyter's iframe) may not rewrite its address: links are off there
+    }
   }
 }
 function readHash() {
