@@ -204,3 +204,18 @@ def test_run_result_report_shows_itself_in_jupyter(seed_runs):
     assert shown.startswith("<iframe srcdoc=")
     assert 'sandbox="allow-scripts"' in shown
     assert "&lt;script type=&quot;application/json&quot; id=&quot;capsim-data&quot;&gt;" in shown
+
+
+def test_the_examples_in_docs_report_md_work(tmp_path, monkeypatch):
+    doc = (Path(__file__).parent.parent / "docs" / "report.md").read_text(encoding="utf-8")
+    example = re.search(r"```json\n(.*?)```", doc, re.S)
+    assert example
+    assert check_explore(json.loads(example.group(1)))["initial"] == "s0"
+    code = re.search(r"## From Python\n\n```python\n(.*?)```", doc, re.S)
+    assert code
+    monkeypatch.chdir(tmp_path)
+    ns: dict = {}
+    exec(compile(code.group(1), "docs/report.md", "exec"), ns)
+    page = (tmp_path / "story" / "report.html").read_text(encoding="utf-8")
+    assert embedded(page)["lang"] == "zh"
+    assert isinstance(ns["runs"][1].report(), Report)
