@@ -219,3 +219,25 @@ def test_the_examples_in_docs_report_md_work(tmp_path, monkeypatch):
     page = (tmp_path / "story" / "report.html").read_text(encoding="utf-8")
     assert embedded(page)["lang"] == "zh"
     assert isinstance(ns["runs"][1].report(), Report)
+
+
+def test_the_same_run_gives_the_same_page_bytes(tmp_path):
+    a = write_report([simulate(busy_scenario())], tmp_path / "a")
+    b = write_report([simulate(busy_scenario())], tmp_path / "b")
+    assert a.read_bytes() == b.read_bytes()
+
+
+@pytest.mark.slow
+def test_live_runs_get_a_report_too(tmp_path):
+    partition = Path(__file__).parent.parent / "scenarios" / "partition.yaml"
+    out = tmp_path / "live"
+    res = runner.invoke(app, ["live", str(partition), "--policy", "ap", "--speed", "2.5",
+                              "--no-plot", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    data = embedded((out / "report.html").read_text(encoding="utf-8"))
+    jsonschema.validate(data, SCHEMA)
+    (run,) = data["runs"]
+    assert run["policy"] == "ap"
+    bob = [o for o in run["ops"] if o["client"] == "bob"]
+    assert (bob[0]["value"], bob[0]["stale"]) == ("v0", True)
+    assert [f["kind"] for f in run["faults"]] == ["partition"]
