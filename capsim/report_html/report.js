@@ -163,6 +163,7 @@ function drawRun(run, ri) {
   const parts = [];
   const top = L.faultTop;
   const bottom = L.height - AXIS;
+  const crashes = [];
   // faults: shaded across every lane, and a labelled bar in the header
   run.faults.forEach((f, i) => {
     const x0 = X(f.start), x1 = Math.max(X(f.end), x0 + 2);
@@ -170,13 +171,16 @@ function drawRun(run, ri) {
     if (f.kind !== 'crash') {
       parts.push(`<rect x="${x0}" y="${top}" width="${x1 - x0}" height="${bottom - top}"
         fill="${p.partition_shade}" pointer-events="none"/>`);
-    } else {
+    } else {  // drawn over the replica's lanes once they are drawn (below)
       for (const key of run.shownKeys) {
         const y = L.rep[f.groups[0][0] + '\u0000' + key];
-        parts.push(`<rect class="fault" data-k="fault" data-r="${ri}" data-i="${i}" x="${x0}"
-          y="${y}" width="${x1 - x0}" height="${LANE}" fill="${p.crash}"/>
+        if (y === undefined) continue;
+        crashes.push(`<rect class="fault" data-k="fault" data-r="${ri}" data-i="${i}" x="${x0}"
+          y="${y}" width="${x1 - x0}" height="${LANE}" fill="${p.crash}" fill-opacity="0.6"/>
           <rect x="${x0}" y="${y}" width="${x1 - x0}" height="${LANE}"
-          fill="url(#hatch-crash)" pointer-events="none"/>`);
+          fill="url(#hatch-crash)" pointer-events="none"/>
+          <text x="${x0 + 4}" y="${y + 15}" fill="white" pointer-events="none"
+          >${x1 - x0 > 40 ? esc(w('down')) : ''}</text>`);
       }
     }
     const y = top + L.faultRow[i] * FAULT_ROW;
@@ -212,6 +216,7 @@ function drawRun(run, ri) {
       });
     }
   }
+  parts.push(...crashes);
   // client lanes: one bar per request, invoke -> answer
   for (const c of run.clients) {
     const y = L.cli[c.name];
@@ -220,6 +225,14 @@ function drawRun(run, ri) {
   }
   const shownOps = run.ops.filter((o) => visible(o.start, o.end === null ? run.end : o.end));
   const few = shownOps.length <= 60;
+  // a label goes right of its bar only when it fits before the client's next bar
+  const roomUntil = new Map();
+  const lastOf = {};
+  for (const o of shownOps) {
+    const prev = lastOf[o.client];
+    if (prev) roomUntil.set(prev.id, X(o.start));
+    lastOf[o.client] = o;
+  }
   for (const o of shownOps) {
     const y = L.cli[o.client];
     if (y === undefined) continue;
@@ -240,8 +253,9 @@ function drawRun(run, ri) {
       parts.push(`<rect x="${x0}" y="${y + 2}" width="${x1 - x0}" height="${LANE - 4}"
         fill="url(#hatch-violation)" pointer-events="none"/>`);
     }
-    if (few) {
-      parts.push(`<text x="${x1 + 3}" y="${y + 15}" pointer-events="none">${esc(opShort(o))}</text>`);
+    const label = few ? opShort(o) : '';
+    if (label && x1 + 3 + 6.5 * label.length < (roomUntil.get(o.id) ?? Infinity)) {
+      parts.push(`<text x="${x1 + 3}" y="${y + 15}" pointer-events="none">${esc(label)}</text>`);
     }
   }
   // group labels, axis
@@ -259,8 +273,9 @@ function drawRun(run, ri) {
   }
   if (run.converged_at !== null) {
     const xc = X(run.converged_at);
-    parts.push(`<text x="${xc + 2}" y="${firstRep - 2}" fill="${p.converged}" font-size="10"
-      >✓ ${esc(w('converged'))}</text>`);
+    const right = xc > state.width - 90;  // near the right edge: write it leftwards
+    parts.push(`<text x="${right ? xc - 2 : xc + 2}" y="${firstRep - 2}" fill="${p.converged}"
+      font-size="10" text-anchor="${right ? 'end' : 'start'}">✓ ${esc(w('converged'))}</text>`);
   }
   parts.push(`<g class="messages">${state.showMessages ? drawMessages(run) : ''}</g>`);
   parts.push('<g class="overlay"></g>');
