@@ -309,3 +309,19 @@ def test_a_long_run_zooms_to_its_first_violation(browser, tmp_path):
     assert pg.page.evaluate("capsimReport.state.view") == view
     assert pg.errors == []
     pg.close()
+
+
+def test_a_run_without_violation_says_so(browser, tmp_path):
+    res = runner.invoke(app, ["run", "-p", "cp", "--out", str(tmp_path / "cp"), "--no-plot"])
+    assert res.exit_code == 0, res.output
+    pg = Page(browser, tmp_path / "cp" / "report.html")
+    pg.page.click("#jump")
+    assert pg.text("#detail") == "No linearizability violation in this run."
+    assert pg.page.locator(".op.hl").count() == 0
+    # clicking an operation shows what happened to it, in words
+    pg.page.click('.op[data-op="0"]')
+    detail = pg.text("#detail")
+    assert "alice → G1: write x=v1 ✗ refused" in detail
+    assert "Error: G1 could not reach a majority: 1 of 2 replicas answered, 2 needed" in detail
+    assert pg.errors == []
+    pg.close()

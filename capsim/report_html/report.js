@@ -547,7 +547,6 @@ function renderStatic() {
   $('title').textContent = `${w('title')}: ${D.scenario}`;
   $('description').textContent = D.description;
   $('jump').textContent = w('jump');
-  $('jump').disabled = !firstViolation();
   $('show-messages-label').textContent = w('show_messages');
   $('zoom-in').textContent = w('zoom_in');
   $('zoom-out').textContent = w('zoom_out');
@@ -555,7 +554,7 @@ function renderStatic() {
   $('show-messages').checked = state.showMessages;
   $('lang-label').textContent = w('language') + ' ';
   $('lang').value = state.lang;
-  $('scrub-help').textContent = w('scrub_help');
+  $('scrub-help').textContent = w('scrub_help') + ' ' + w('click_hint');
   const p = D.palette;
   const sw = (style, label) => `<span><span class="sw" style="${style}"></span>${esc(label)}</span>`;
   $('legend').innerHTML = [

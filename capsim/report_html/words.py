@@ -92,7 +92,6 @@ SENTENCES: dict[str, str] = {
     "share": "Link to this state: copy the address bar.",
     "stale_because": "This read returned a value older than one already acknowledged.",
     "key": "Key",
-    "node": "node",
 }
 
 
