@@ -579,7 +579,12 @@ function renderPanels() {
   D.runs.forEach((run, ri) => {
     const sec = el('section', {class: 'panel', 'data-run': ri, 'data-policy': run.policy});
     sec.appendChild(el('h2', {}, `${run.label}`));
-    sec.appendChild(el('p', {class: 'summary'}, run.summary[state.lang] || run.summary.en));
+    let summary = run.summary[state.lang] || run.summary.en;
+    if (run.keys.length > run.shownKeys.length) {  // as the PNG: say which keys the lanes show
+      summary += `  ·  ${w('keys_shown')}: ${run.shownKeys.join(', ')} (${run.shownKeys.length}/` +
+        `${run.keys.length})`;
+    }
+    sec.appendChild(el('p', {class: 'summary'}, summary));
     const body = el('div', {class: 'panel-body'});
     const {markup, height} = drawRun(run, ri);
     const svg = document.createElementNS(SVGNS, 'svg');

@@ -37,6 +37,7 @@ SHARED: dict[str, str] = {
     "cut_msg": "plot.cut msg",
     "down_msg": "plot.down msg",
     "compare": "plot.compare",
+    "keys_shown": "plot.keys shown",
     "time": "time (s)",
     "read": "read",
     "write": "write",
