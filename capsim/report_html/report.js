@@ -565,7 +565,9 @@ function renderStatic() {
     sw(`background:${p.violation}`, w('legend_violation')),
     sw(`background:${p.partition}`, w('legend_partition')),
     sw(`background:${p.crash}`, w('legend_crash')),
-  ].join('');
+  ].join('') + (state.showMessages && Object.keys(kindColour).length
+    ? `<span>${esc(w('messages'))}:</span>` + Object.entries(kindColour).map(([kind, colour]) =>
+      sw(`background:${colour};height:3px`, kind)).join('') : '');
   const head = `<tr><th>${esc(w('policy'))}</th>${D.runs.map((r) => `<th>${esc(r.label)}</th>`)
     .join('')}</tr>`;
   const rows = D.runs[0].checks[state.lang].map((row, i) => `<tr><th>${esc(row[0])}</th>` +
@@ -762,6 +764,7 @@ function init() {
   $('zoom-all').addEventListener('click', () => { state.view = [0, D.end]; renderPanels(); });
   $('show-messages').addEventListener('change', (ev) => {
     state.showMessages = ev.target.checked;
+    renderStatic();  // the legend lists the message kinds while arrows are shown
     renderPanels();
   });
   $('lang').addEventListener('change', (ev) => { state.lang = ev.target.value; render(); });
