@@ -27,6 +27,7 @@ _EXPORTS: dict[str, str] = {
     "Operation": "capsim.history",
     "Policy": "capsim.policies.base",
     "Problem": "capsim.errors",
+    "Report": "capsim.report_html",
     "RunResult": "capsim.result",
     "Scenario": "capsim.scenario",
     "ScenarioError": "capsim.errors",
@@ -51,6 +52,7 @@ __all__ = [
     "Operation",
     "Policy",
     "Problem",
+    "Report",
     "RunResult",
     "Scenario",
     "ScenarioError",
@@ -89,6 +91,7 @@ if TYPE_CHECKING:
     from capsim.policies import REGISTRY as POLICIES
     from capsim.policies.base import Policy
     from capsim.records import Fault, Message, TraceEntry
+    from capsim.report_html import Report
     from capsim.result import RunResult
     from capsim.scenario import (
         Scenario,

@@ -15,6 +15,7 @@ from capsim.cli.common import die, split_csv, user_errors
 from capsim.cli.plotopts import (
     LANG_HELP,
     MESSAGES_HELP,
+    NO_HTML_HELP,
     PLOT_HELP,
     check_lang,
     parse_formats,
@@ -232,6 +233,7 @@ def live(
         "--no-plot", help="Write no pictures (redraw later: capsim plot).")] = False,
     messages: Annotated[bool, typer.Option("--messages", help=MESSAGES_HELP)] = False,
     lang: Annotated[str, typer.Option("--lang", help=LANG_HELP, callback=check_lang)] = "en",
+    no_html: Annotated[bool, typer.Option("--no-html", help=NO_HTML_HELP)] = False,
 ) -> None:
     """Run a scenario on real replica processes, break the real network, check the history.
 
@@ -267,7 +269,8 @@ def live(
                 results.append(run_live(sc, policy=p, seed=seed, speed=speed,
                                         attach=targets, nemesis=nemesis))
             if staged is not None:
-                write_results(results, staged, formats=formats, messages=messages, lang=lang)
+                write_results(results, staged, formats=formats, messages=messages, lang=lang,
+                              html=not no_html)
                 commit_dir(staged, target, force=force)
                 staged = None
         finally:

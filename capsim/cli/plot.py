@@ -10,6 +10,7 @@ import typer
 from capsim.cli.common import die, user_errors
 from capsim.cli.plotopts import (
     MESSAGES_HELP,
+    NO_HTML_HELP,
     PLOT_HELP,
     check_lang,
     draw_plots,
@@ -61,12 +62,15 @@ def plot(
     force: Annotated[
         bool, typer.Option("--force", "-f", help="Replace pictures that already exist.")
     ] = False,
+    no_html: Annotated[bool, typer.Option("--no-html", help=NO_HTML_HELP)] = False,
 ) -> None:
     """Redraw a saved run's pictures from its history.jsonl and result.json.
 
     Writes timeline.<fmt> (per policy) and compare.<fmt> (when the folder
-    holds several policies), laid out like the run folder. Existing pictures
-    are left alone unless --force: a teacher may have kept one on purpose.
+    holds several policies), laid out like the run folder, and report.html
+    (with explore mode when the folder has the explorer's explore.json).
+    Existing pictures are left alone unless --force: a teacher may have kept
+    one on purpose (a report.html capsim wrote is redrawn: it holds only data).
     """
     fmts = parse_formats(formats)
     with user_errors():
@@ -74,7 +78,13 @@ def plot(
 
         results = load_runs(run_dir)
         dest = out if out is not None else run_dir
+        from capsim.report_html import FILE_NAME, load_explore, made_by_capsim
+
+        explore = load_explore(run_dir)  # checked before anything is drawn
         planned = planned_files(results, dest, fmts, messages=messages)
+        page = dest / FILE_NAME
+        if not no_html and page.exists() and not made_by_capsim(page):
+            planned.append(page)  # someone else's file: only with --force
         existing = [p for p in planned if p.exists()]
         if existing and not force:
             shown = ", ".join(str(p) for p in existing[:4])
@@ -82,6 +92,10 @@ def plot(
             raise die(f"{shown}{more} already exist(s); pass --force to replace, "
                       "or --out DIR to write elsewhere")
         paths = draw_plots(results, dest, fmts, messages=messages, lang=lang)
+        if not no_html:
+            from capsim.report_html import write_report
+
+            paths.append(write_report(results, dest, lang=lang, explore=explore))
     for p in paths:
         typer.echo(f"wrote {p}")
 

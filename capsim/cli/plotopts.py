@@ -23,6 +23,7 @@ LANGS = ("en", "zh")
 PLOT_HELP = "Picture formats to write, comma-separated: png, svg, pdf. Default: png."
 LANG_HELP = "Language of plot labels and the table: en or zh (Simplified Chinese)."
 MESSAGES_HELP = "Also draw messages.<fmt>: every message between replicas (space-time diagram)."
+NO_HTML_HELP = "Write no report.html (the page to hover, scrub and step through the run)."
 
 
 def parse_formats(value: str | None) -> tuple[str, ...]:
@@ -60,4 +61,11 @@ def draw_plots(results: list[RunResult], folder: Path, formats: tuple[str, ...],
     return paths
 
 
-__all__ = ["LANGS", "PLOT_FORMATS", "check_lang", "draw_plots", "parse_formats"]
+def write_html(results: list[RunResult], folder: Path, *, lang: str) -> Path:
+    """Write the run's ``report.html`` into ``folder`` (all policies on one page)."""
+    from capsim.report_html import write_report
+
+    return write_report(results, folder, lang=lang)
+
+
+__all__ = ["LANGS", "PLOT_FORMATS", "check_lang", "draw_plots", "parse_formats", "write_html"]

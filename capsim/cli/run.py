@@ -12,10 +12,12 @@ from capsim.cli.common import die, split_csv, user_errors
 from capsim.cli.plotopts import (
     LANG_HELP,
     MESSAGES_HELP,
+    NO_HTML_HELP,
     PLOT_HELP,
     check_lang,
     draw_plots,
     parse_formats,
+    write_html,
 )
 from capsim.cli.root import app
 
@@ -45,8 +47,12 @@ def write_results(
     formats: tuple[str, ...] = (),
     messages: bool = False,
     lang: str = "en",
+    html: bool = True,
 ) -> None:
-    """Fill a staging folder: one run's files, or a sub-folder per policy, plus pictures."""
+    """Fill a staging folder: one run's files, or a sub-folder per policy, plus pictures.
+
+    ``html`` adds report.html: one page with every policy on one time axis.
+    """
     if len(results) == 1:
         write_run(results[0], folder, export_edn=export_edn)
     else:
@@ -55,6 +61,8 @@ def write_results(
             write_run(r, folder / r.policy, export_edn=export_edn)
     if formats:
         draw_plots(results, folder, formats, messages=messages, lang=lang)
+    if html:
+        write_html(results, folder, lang=lang)
 
 
 @app.command()
@@ -111,12 +119,14 @@ def run(
         ),
     ] = False,
     lang: Annotated[str, typer.Option("--lang", help=LANG_HELP, callback=check_lang)] = "en",
+    no_html: Annotated[bool, typer.Option("--no-html", help=NO_HTML_HELP)] = False,
 ) -> None:
     """Run a scenario, check its history, print a table and write the run folder.
 
     With one policy the folder holds history.jsonl, result.json and
     messages.jsonl; with several, one sub-folder per policy.
-    Pictures: timeline.png per policy and, with several, compare.png.
+    Pictures: timeline.png per policy and, with several, compare.png;
+    report.html (open it in a browser) shows every policy on one page.
     """
     if plot is not None and no_plot:
         raise die("--plot and --no-plot contradict each other; give one")
@@ -138,7 +148,7 @@ def run(
             ]
             if staged is not None:
                 write_results(results, staged, export_edn=export_edn, formats=formats,
-                              messages=messages, lang=lang)
+                              messages=messages, lang=lang, html=not no_html)
                 commit_dir(staged, target, force=force)
                 staged = None
         finally:

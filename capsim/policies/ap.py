@@ -70,6 +70,7 @@ class AP(Policy):
         # sent only the keys changed since the last sequence it acknowledged.
         self._seq = 0
         self._changed: dict[str, int] = {}  # key -> seq of its last change, oldest first
+        self._learned_from: dict[str, str] = {}  # key -> the peer whose value we hold
         self._acked = dict.fromkeys(self.peers, 0)
         assert isinstance(self.params, APParams)
         self.sync_interval = self.params.sync_interval
@@ -92,11 +93,16 @@ class AP(Policy):
         """After a restart nothing is known of what peers have: offer them everything once."""
         self._seq = 0
         self._changed = {}
+        self._learned_from = {}
         for key in sorted(self.store):
             self._changed_now(key)
         self._acked = dict.fromkeys(self.peers, 0)
 
-    def _changed_now(self, key: str) -> None:
+    def _changed_now(self, key: str, source: str | None = None) -> None:
+        if source is None:
+            self._learned_from.pop(key, None)
+        else:
+            self._learned_from[key] = source
         self._seq += 1
         self._changed.pop(key, None)
         self._changed[key] = self._seq
@@ -129,22 +135,22 @@ class AP(Policy):
 
     def on_message(self, now: float, src: str, msg: dict[str, Any]) -> list[Effect]:
         if msg["t"] == "put":
-            return self._merge(msg["key"], msg["value"], version(msg["ver"]))
+            return self._merge(msg["key"], msg["value"], version(msg["ver"]), src)
         if msg["t"] == "sync":
             out: list[Effect] = []
             for key, (value, ver) in msg["state"].items():
-                out.extend(self._merge(key, value, version(ver)))
+                out.extend(self._merge(key, value, version(ver), src))
             out.append(Send(src, {"t": "sync-ack", "upto": msg["upto"]}, "sync-ack"))
             return out
         if msg["t"] == "sync-ack" and src in self._acked:
             self._acked[src] = max(self._acked[src], int(msg["upto"]))
         return []
 
-    def _merge(self, key: str, value: Any, ver: Version) -> list[Effect]:
+    def _merge(self, key: str, value: Any, ver: Version, src: str) -> list[Effect]:
         self.clock = max(self.clock, ver[0])
         if ver > self.store.get(key, (None, ZERO))[1]:
             self.store[key] = (value, ver)
-            self._changed_now(key)
+            self._changed_now(key, source=src)
             return [Stored(key, value)]
         return []
 
@@ -164,14 +170,16 @@ class AP(Policy):
 
         A push can be lost (a partition, loss), so a peer's sequence advances
         only when it acknowledges; until then the same keys go again next
-        round. The cost of a round is what may differ, not the whole map.
+        round. A value is not pushed back to the peer it came from. The cost
+        of a round is what may differ, not the whole map.
         """
         since = self._acked[peer]
         keys = []
         for key, seq in reversed(self._changed.items()):
             if seq <= since:
                 break
-            keys.append(key)
+            if self._learned_from.get(key) != peer:
+                keys.append(key)
         return {k: [self.store[k][0], list(self.store[k][1])] for k in sorted(keys)}
 
     def _sync_targets(self) -> list[str]:
