@@ -10,6 +10,7 @@ import typer
 from capsim.cli.app import app
 from capsim.cli.common import die, user_errors
 from capsim.cli.plotopts import (
+    LANG_HELP,
     MESSAGES_HELP,
     PLOT_HELP,
     check_lang,
@@ -50,10 +51,8 @@ def plot(
     ],
     formats: Annotated[str | None, typer.Option("--plot", help=PLOT_HELP)] = None,
     messages: Annotated[bool, typer.Option("--messages", help=MESSAGES_HELP)] = False,
-    lang: Annotated[
-        str, typer.Option("--lang", help="Language of the labels: en or zh (Simplified Chinese).",
-                          callback=check_lang)
-    ] = "en",
+    lang: Annotated[str | None, typer.Option("--lang", help=LANG_HELP,
+                                                   callback=check_lang)] = None,
     out: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="Write the pictures here instead of into RUN_DIR."),
@@ -81,7 +80,7 @@ def plot(
             more = f" and {len(existing) - 4} more" if len(existing) > 4 else ""
             raise die(f"{shown}{more} already exist(s); pass --force to replace, "
                       "or --out DIR to write elsewhere")
-        paths = draw_plots(results, dest, fmts, messages=messages, lang=lang)
+        paths = draw_plots(results, dest, fmts, messages=messages, lang=lang or "en")
     for p in paths:
         typer.echo(f"wrote {p}")
 

@@ -54,7 +54,7 @@ def write_results(
             (folder / r.policy).mkdir()
             write_run(r, folder / r.policy, export_edn=export_edn)
     if formats:
-        draw_plots(results, folder, formats, messages=messages, lang=lang)
+        draw_plots(results, folder, formats, messages=messages, lang=lang or "en")
 
 
 @app.command()
@@ -110,7 +110,8 @@ def run(
             help="Also write history.edn, for Jepsen's Knossos checker (see docs/checker.md).",
         ),
     ] = False,
-    lang: Annotated[str, typer.Option("--lang", help=LANG_HELP, callback=check_lang)] = "en",
+    lang: Annotated[str | None, typer.Option("--lang", help=LANG_HELP,
+                                                   callback=check_lang)] = None,
 ) -> None:
     """Run a scenario, check its history, print a table and write the run folder.
 
@@ -138,7 +139,7 @@ def run(
             ]
             if staged is not None:
                 write_results(results, staged, export_edn=export_edn, formats=formats,
-                              messages=messages, lang=lang)
+                              messages=messages, lang=lang or "en")
                 commit_dir(staged, target, force=force)
                 staged = None
         finally:
@@ -169,7 +170,7 @@ def _nrw_params(text: str | None, policies: list[str], nodes: int) -> dict[str, 
 
 
 def print_results(results: list[RunResult], as_json: bool, target: Path | None,
-           lang: str = "en") -> None:
+           lang: str | None = "en") -> None:
     from capsim.report import summary_dict
 
     if as_json:
@@ -178,14 +179,15 @@ def print_results(results: list[RunResult], as_json: bool, target: Path | None,
         return
     from rich.console import Console
 
+    from capsim.i18n import localize, t
     from capsim.report import render_table, story
 
     console = Console()
     sc = results[0].scenario
     if sc.description:
-        console.print(sc.description)
+        console.print(localize(sc.description, lang), highlight=False)
     for r in results:
-        lines = story(r)
+        lines = story(r, lang=lang)
         if lines:
             console.print(f"[bold]{r.policy}[/bold]")
             for line in lines:
@@ -194,9 +196,10 @@ def print_results(results: list[RunResult], as_json: bool, target: Path | None,
     for r in results:
         lin = r.checks.get("linearizable") or {}
         if lin.get("explanation"):
-            console.print(f"[bold]{r.policy}[/bold]: {lin['explanation']}", highlight=False)
+            console.print(f"[bold]{r.policy}[/bold]: {localize(lin['explanation'], lang)}",
+                          highlight=False)
     if target is not None:
-        console.print(f"wrote {target}/", highlight=False)
+        console.print(t("wrote {folder}/", lang, folder=target), highlight=False)
 
 
 @app.command()
