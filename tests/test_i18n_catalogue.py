@@ -110,7 +110,7 @@ def test_the_shipped_scenarios_describe_themselves_in_chinese() -> None:
 
     from capsim.i18n import localize
 
-    for path in sorted(SCENARIOS.glob("*.yaml")) + [ROOT / "capsim" / "data" / "partition.yaml"]:
+    for path in [*sorted(SCENARIOS.glob("*.yaml")), ROOT / "capsim" / "data" / "partition.yaml"]:
         desc = yaml.safe_load(path.read_text(encoding="utf-8")).get("description")
         if desc:
             assert localize(desc, "zh") != desc, path.name

@@ -88,7 +88,7 @@ add_words({
     "plot.cut msg": {"en": "dropped at a cut link", "zh": "因断网丢弃"},
     "plot.down msg": {"en": "dropped: node down", "zh": "因节点宕机丢弃"},
     "plot.metrics": {"en": "over time", "zh": "随时间变化"},
-    "plot.stale rate": {"en": "stale reads (share of reads, %)", "zh": "过期读（占读操作的比例，%）"},
+    "plot.stale rate": {"en": "stale reads (share of reads, %)", "zh": "过期读（占读的 %）"},
     "plot.availability rate": {"en": "availability (% answered)", "zh": "可用性 (应答 %)"},
     "plot.window": {"en": "rolling window", "zh": "滑动窗口"},
     "plot.during": {"en": "during partition", "zh": "分区期间"},
