@@ -123,7 +123,7 @@ def test_localize_reads_a_stored_explanation_back_in_chinese() -> None:
     expl = simulate(seed_scenario(), policy="ap").checks["linearizable"]["explanation"]
     assert expl.startswith("bob read v0 from G2 at t=3.00 s")
     assert localize(expl, "zh") == (
-        "bob 在 t=3.00 s 从 G2 读到 v0，但 alice 的写入（v1，写到 G1） 早在 t=2.00 s 就已被确认。"
+        "bob 在 t=3.00 s 从 G2 读到 v0，但 alice 的写入（v1，写到 G1）早在 t=2.00 s 就已被确认。"
     )
     assert localize(expl, "en") == expl
     # text the catalogue does not know comes back as it was
@@ -165,3 +165,21 @@ def test_po_file_keeps_module_blocks(tmp_path: Path) -> None:
     text = PO.read_text(encoding="utf-8")
     assert "# --- capsim/check/explain.py" in text
     assert "# --- capsim/policies/*.py" in text
+
+
+def test_the_glossary_and_the_catalogue_use_the_same_chinese() -> None:
+    """A term the glossary translates is translated the same way wherever capsim says it alone."""
+    glossary = (ROOT / "docs" / "glossary.md").read_text(encoding="utf-8")
+    pairs = re.findall(r"^\| ([^|]+?) \| ([^|]+?) \|", glossary, re.M)
+    cat = _catalogue()
+    checked = 0
+    for en, zh in pairs:
+        m = cat.get(en.strip())
+        if m is None or not m.string:
+            continue
+        checked += 1
+        assert m.string.strip() == zh.split("（")[0].strip(), (en, zh, m.string)
+    assert checked >= 10
+    for term in ("一致性", "可用性", "分区容错性", "线性一致性", "过期读", "仲裁", "副本",
+                 "网络分区", "领导者", "任期", "多数派"):
+        assert f"| {term} |" in glossary, term

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from capsim.cli.app import app
-from capsim.cli.common import die, user_errors
+from capsim.cli.common import current_lang, die, user_errors
 from capsim.lab.versions import DEFAULT_K8S
 
 lab_app = typer.Typer(
@@ -270,6 +270,7 @@ def fetch(
     the same source as the binary. Nothing is installed unless it matches.
     """
     with user_errors():
+        from capsim.i18n import localize
         from capsim.lab import download
         from capsim.lab.commands import Context
         from capsim.lab.versions import k8s_minor
@@ -280,6 +281,8 @@ def fetch(
             raise die(f"--k8s-version: {exc}") from None
         dest = to.expanduser() if to is not None else download.default_bin_dir(False)
         arch = Context.detect().arch
-        download.fetch(tool.value, dest, arch=arch, k8s=k8s, echo=typer.echo)
+        lang = current_lang()
+        download.fetch(tool.value, dest, arch=arch, k8s=k8s,
+                       echo=lambda line: typer.echo(localize(line, lang)))
         if not download.on_path(dest):
             typer.echo(f"note: {dest} is not on your PATH; add it: export PATH=\"{dest}:$PATH\"")
