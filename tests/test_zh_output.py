@@ -139,3 +139,14 @@ def test_json_stays_english_for_machines() -> None:
                         env=_env())
     data = json.loads(res.output)
     assert data["checks"]["linearizable"]["explanation"].startswith("bob read v0")
+
+
+def test_pbs_in_chinese() -> None:
+    res = runner.invoke(app, ["pbs", "--lang", "zh", "--trials", "20000", "--k", "2"],
+                        env=_env())
+    assert res.exit_code == 0, res.output
+    out = res.output
+    assert "部分仲裁" in out and "提交后的 t（毫秒）" in out and "k-过期性" in out
+    assert "论文（表 4）" in out
+    # model names (LNKD-SSD) and units stay as they are; no English sentence
+    assert english_left(out) == [], english_left(out)
