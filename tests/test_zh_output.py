@@ -150,3 +150,19 @@ def test_pbs_in_chinese() -> None:
     assert "论文（表 4）" in out
     # model names (LNKD-SSD) and units stay as they are; no English sentence
     assert english_left(out) == [], english_left(out)
+
+
+def test_sweep_in_chinese(tmp_path: Path) -> None:
+    from .sweep_helpers import write_small
+
+    spec = write_small(tmp_path)
+    res = runner.invoke(app, ["sweep", str(spec), "--lang", "zh", "--dry-run"], env=_env())
+    assert res.exit_code == 0, res.output
+    assert "次运行" in res.output and "将写入" in res.output
+    res = runner.invoke(app, ["sweep", str(spec), "--lang", "zh", "--workers", "1", "--no-plot",
+                              "--out", str(tmp_path / "out")], env=_env())
+    assert res.exit_code == 0, res.output
+    assert "个种子的平均值" in res.output and "过期读比例" in res.output and "已写入" in res.output
+    # the table's header is the sweep's own parameter names; everything else is Chinese
+    body = res.output.replace(str(tmp_path), "")
+    assert english_left(body) == [], english_left(body)
