@@ -166,3 +166,18 @@ def test_sweep_in_chinese(tmp_path: Path) -> None:
     # the table's header is the sweep's own parameter names; everything else is Chinese
     body = res.output.replace(str(tmp_path), "")
     assert english_left(body) == [], english_left(body)
+
+
+@pytest.mark.skipif(
+    __import__("capsim.plot.style", fromlist=["cjk_font"]).cjk_font() is None,
+    reason="no CJK font installed (Debian: apt-get install fonts-wqy-microhei)",
+)
+def test_the_compare_picture_captions_a_shipped_scenario_in_chinese() -> None:
+    from capsim import seed_scenario, simulate
+    from capsim.plot import compare
+
+    from .plot_cases import texts
+
+    fig = compare([simulate(seed_scenario(), policy=p) for p in ("cp", "ap")], lang="zh")
+    assert "seed-cap-story: G1 和 G2 都存有 v0。链路断开。alice 把 v1 写到 G1；bob 从 G2 读。" \
+        in texts(fig)
