@@ -181,3 +181,14 @@ def test_the_compare_picture_captions_a_shipped_scenario_in_chinese() -> None:
     fig = compare([simulate(seed_scenario(), policy=p) for p in ("cp", "ap")], lang="zh")
     assert "seed-cap-story: G1 和 G2 都存有 v0。链路断开。alice 把 v1 写到 G1；bob 从 G2 读。" \
         in texts(fig)
+
+
+def test_validate_in_chinese(tmp_path: Path) -> None:
+    ok = SCENARIOS / "partition.yaml"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nduration: 10\nnodes: [G1]\nclients: [{name: a, node: G9}]\n",
+                   encoding="utf-8")
+    res = runner.invoke(app, ["validate", str(ok), str(bad), "--lang", "zh"], env=_env())
+    assert res.exit_code == 2
+    assert f"{ok}：没有问题（seed-cap-story：2 个节点，3 个预定操作）" in res.output
+    assert "错误：" in res.output and "未知节点 'G9'" in res.output

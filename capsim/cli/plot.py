@@ -17,6 +17,7 @@ from capsim.cli.plotopts import (
     draw_plots,
     parse_formats,
 )
+from capsim.i18n import t
 
 if TYPE_CHECKING:
     from capsim.result import RunResult
@@ -82,7 +83,7 @@ def plot(
                       "or --out DIR to write elsewhere")
         paths = draw_plots(results, dest, fmts, messages=messages, lang=lang or "en")
     for p in paths:
-        typer.echo(f"wrote {p}")
+        typer.echo(t("wrote {path}", lang, path=p))
 
 
 __all__ = ["load_runs"]

@@ -205,9 +205,12 @@ def print_results(results: list[RunResult], as_json: bool, target: Path | None,
 @app.command()
 def validate(
     files: Annotated[list[Path], typer.Argument(help="Scenario files to check.")],
+    lang: Annotated[str | None, typer.Option("--lang", help=LANG_HELP,
+                                             callback=check_lang)] = None,
 ) -> None:
     """Check scenario files without running them; exit 2 if any is invalid."""
     from capsim.errors import ScenarioError
+    from capsim.i18n import t
     from capsim.scenario import load_scenario
 
     bad = 0
@@ -216,10 +219,10 @@ def validate(
             sc = load_scenario(f)
         except ScenarioError as exc:
             bad += 1
-            typer.echo(f"error: {exc}", err=True)
+            typer.echo(t("error: {message}", lang, message=exc.render(lang)), err=True)
         else:
-            typer.echo(f"{f}: ok ({sc.name}: {len(sc.nodes)} nodes, "
-                       f"{len(sc.operations)} scheduled operations)")
+            typer.echo(t("{file}: ok ({name}: {nodes} nodes, {ops} scheduled operations)", lang,
+                         file=f, name=sc.name, nodes=len(sc.nodes), ops=len(sc.operations)))
     if bad:
         raise typer.Exit(2)
 
