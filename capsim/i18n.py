@@ -142,7 +142,8 @@ _FIELD = re.compile(r"\{(\w+)\}")
 #: What a field's value looks like, by the field's name, so the words around
 #: it decide where it ends: one token (a value, a node, a count), a clock
 #: reading (``t=3.00 s``) or a bare duration (``3.00 s``). Other fields are
-#: clauses (``.+?``); names ending in ``_opt`` may be empty.
+#: clauses (``.+?``); names ending in ``_opt`` are optional clauses: empty, or
+#: starting with a space (`` from G2``).
 _TOKEN_FIELDS = frozenset({
     "value", "node", "key", "src", "f", "expected", "new", "held", "wanted", "process",
     "owner", "holder", "n", "heard", "need", "acks", "seconds", "r", "w", "steps", "policy",
@@ -150,6 +151,7 @@ _TOKEN_FIELDS = frozenset({
 _CLOCK_FIELDS = frozenset({"time", "other_time", "start"})
 _DURATION_FIELDS = frozenset({"end"})
 _OPTIONAL_SUFFIX = "_opt"
+#: A field named ``items`` holds clauses joined by ``"; "``, each localised on its own.
 
 
 def _pattern(msgid: str) -> re.Pattern[str] | None:
@@ -172,8 +174,8 @@ def _pattern(msgid: str) -> re.Pattern[str] | None:
                 out.append(f"(?P<{part}>t=\\S+ s)")
             elif part in _DURATION_FIELDS:
                 out.append(f"(?P<{part}>\\S+ s)")
-            elif part.endswith(_OPTIONAL_SUFFIX):
-                out.append(f"(?P<{part}>.*?)")
+            elif part.endswith(_OPTIONAL_SUFFIX):  # empty, or a clause after a space
+                out.append(f"(?P<{part}>(?: .+?)?)")
             else:
                 out.append(f"(?P<{part}>.+?)")
     return re.compile("".join(out), re.DOTALL)
@@ -220,13 +222,21 @@ def _localize(text: str, lang: str, depth: int) -> str:
         m = pat.fullmatch(text)
         if m is None:
             continue
-        fields = {k: _localize(v, lang, depth + 1) if v else v
-                  for k, v in m.groupdict().items()}
+        fields = {k: _localize_field(k, v, lang, depth) for k, v in m.groupdict().items()}
         try:
             return msgstr.format(**fields)
         except (KeyError, IndexError, ValueError):
             continue
     return text
+
+
+def _localize_field(name: str, value: str, lang: str, depth: int) -> str:
+    if not value:
+        return value
+    if name == "items":  # a "; "-separated list of clauses
+        sep = t("; ", lang)
+        return sep.join(_localize(part, lang, depth + 1) for part in value.split("; "))
+    return _localize(value, lang, depth + 1)
 
 
 def localize_lines(text: str, lang: str | None = None) -> str:

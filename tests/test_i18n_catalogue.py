@@ -183,3 +183,46 @@ def test_the_glossary_and_the_catalogue_use_the_same_chinese() -> None:
     for term in ("一致性", "可用性", "分区容错性", "线性一致性", "过期读", "仲裁", "副本",
                  "网络分区", "领导者", "任期", "多数派"):
         assert f"| {term} |" in glossary, term
+
+
+def _every_explanation_shape() -> list[str]:
+    """One violating history per sentence shape of capsim.check.explain, plus ok and unknown."""
+    from capsim.check.linearizable import check_linearizable
+    from tests.histories import build, cas, r, w
+
+    histories = [
+        build(w("alice", "v1", 1, 2, node="G1"), r("bob", "v0", 3, 4, node="G2")),
+        build(r("3", "v9", 3, 4)),
+        build(cas("a", "v5", "v6", 1, 2, node="G1")),
+        build(r("b", "v1", 0, 1, node="G2"), w("a", "v1", 2, 3, node="G1")),
+        build(w("a", "v1", 1, None, type="info"), r("b", "v1", 2, 3), r("c", "v0", 4, 5),
+              w("d", "v2", 0.5, 6)),
+        build(w("a", "v0", 0, 1), w("b", "v0", 1.5, 2), w("e", "v0", 2.1, 2.5),
+              w("c", "v1", 3, 4), r("d", "v0", 5, 6)),
+        build(w("a", "v1", 0, None, type="info", node="G1"), w("b", "v2", 0, 1),
+              r("c", "v1", 2, 3), r("d", "v2", 2.1, 3.1), r("e", "v1", 3.2, 4),
+              r("f", "v2", 3.3, 4.1)),
+        build(cas("a", "v0", "v1", 0, 1, node="G1"), cas("b", "v0", "v2", 0, 1, node="G2"),
+              r("c", "v1", 2, 3), r("d", "v2", 3.5, 4)),
+        build(w("a", "v1", 1, 2, key="x"), r("b", "v0", 3, 4, key="x"),
+              w("c", "v1", 1, 2, key="y")),
+        build(w("a", "v1", 0, 1), r("b", "v1", 2, 3)),
+    ]
+    out = [check_linearizable(h, initial={"x": "v0", "y": "v0"}).explanation for h in histories]
+    many = build(*[w(f"a{i}", f"v{i}", i * 0.1, 5) for i in range(12)],
+                 *[r(f"b{i}", f"v{i}", 5.5, 6) for i in range(12)])
+    out.append(check_linearizable(many, budget_steps=5).explanation)
+    return out
+
+
+def test_every_explanation_shape_reads_back_in_chinese() -> None:
+    from capsim.i18n import localize
+
+    from .test_zh_output import english_left
+
+    shapes = _every_explanation_shape()
+    assert len(set(shapes)) == len(shapes)
+    for text in shapes:
+        zh = localize(text, "zh")
+        assert zh != text
+        assert english_left(zh) == [], (text, zh)

@@ -339,7 +339,7 @@ def explain_violation(
     if text is None:
         text = _from_the_future(ops, key, initial, clock)
     if text is None:
-        items = "; ".join(describe(o, clock) for o in ops)
+        items = t("; ", "en").join(describe(o, clock) for o in ops)
         text = t("These {n} operations on {key} cannot be put in any one-at-a-time order that "
                  "matches both what they returned and when they ran ({initial}): {items}.", "en",
                  n=len(ops), key=key, initial=_start_phrase(key, initial), items=items)
