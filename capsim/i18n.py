@@ -231,8 +231,8 @@ def _localize(text: str, lang: str, depth: int) -> str:
 
 
 def _localize_field(name: str, value: str, lang: str, depth: int) -> str:
-    if not value:
-        return value
+    if not value or name in _TOKEN_FIELDS or name in _CLOCK_FIELDS or name in _DURATION_FIELDS:
+        return value  # data (a value, a node, a time): never translated, even if it is "read"
     if name == "items":  # a "; "-separated list of clauses
         sep = t("; ", lang)
         return sep.join(_localize(part, lang, depth + 1) for part in value.split("; "))

@@ -226,3 +226,15 @@ def test_every_explanation_shape_reads_back_in_chinese() -> None:
         zh = localize(text, "zh")
         assert zh != text
         assert english_left(zh) == [], (text, zh)
+
+
+def test_values_are_data_not_words() -> None:
+    """A register value that happens to be an English word stays as it is."""
+    from capsim.check.linearizable import check_linearizable
+    from capsim.i18n import localize
+    from tests.histories import build, r, w
+
+    h = build(w("alice", "write", 1, 2, node="G1"), r("bob", "ok", 3, 4, node="G2"))
+    zh = localize(check_linearizable(h, initial={"x": "ok"}).explanation, "zh")
+    assert zh == ("bob 在 t=4.00 s 从 G2 读到 ok，但 alice 的写入（write，写到 G1）"
+                  "早在 t=2.00 s 就已被确认。")
