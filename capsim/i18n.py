@@ -27,6 +27,7 @@ import gettext
 import os
 import re
 from pathlib import Path
+from typing import Any
 
 LANGS = ("en", "zh")
 _LOCALE_DIR = Path(__file__).parent / "locale"
@@ -239,9 +240,28 @@ def _localize_field(name: str, value: str, lang: str, depth: int) -> str:
     return _localize(value, lang, depth + 1)
 
 
+def localize_figure(fig: Any, lang: str | None = None) -> None:
+    """Say every text of a drawn matplotlib figure (labels, titles, legend) in ``lang``.
+
+    For pictures whose labels are English sentences from the catalogue (PBS
+    and sweep plots): one pass at the end, so a label added later is covered
+    as soon as its sentence is in the .po. Duck-typed: no matplotlib import.
+    """
+    code = resolve_lang(lang)
+    if code == "en":
+        return
+    for artist in fig.findobj(lambda a: hasattr(a, "get_text") and hasattr(a, "set_text")):
+        text = artist.get_text()
+        if isinstance(text, str) and text.strip():
+            new = localize(text, code)
+            if new != text:
+                artist.set_text(new)
+
+
 def localize_lines(text: str, lang: str | None = None) -> str:
     """:func:`localize` line by line (errors listing several problems)."""
     return "\n".join(localize(line, lang) for line in text.split("\n"))
 
 
-__all__ = ["LANGS", "add_words", "localize", "localize_lines", "resolve_lang", "t", "tr"]
+__all__ = ["LANGS", "add_words", "localize", "localize_figure", "localize_lines", "resolve_lang",
+           "t", "tr"]

@@ -192,3 +192,46 @@ def test_validate_in_chinese(tmp_path: Path) -> None:
     assert res.exit_code == 2
     assert f"{ok}：没有问题（seed-cap-story：2 个节点，3 个预定操作）" in res.output
     assert "错误：" in res.output and "未知节点 'G9'" in res.output
+
+
+def test_pbs_and_sweep_pictures_say_their_labels_in_chinese(tmp_path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from capsim.i18n import localize_figure
+    from capsim.pbs import simulate as pbs_simulate
+    from capsim.pbs.plot import plot_t_visibility
+    from capsim.sweep.plot import plot_sweep
+
+    from .plot_cases import texts
+
+    fig = Figure()
+    top, bottom = fig.subplots(2, 1)
+    res = pbs_simulate(3, 1, 1, "LNKD-SSD", trials=2000, seed=1)
+    plot_t_visibility(res, t_max=5, ax=top)
+    plot_t_visibility(res, t_max=5, stale=True, ax=bottom)
+    rows = [{"partition_length": x, "policy": p, "availability.overall": a}
+            for x, p, a in [(1, "cp", 0.9), (1, "cp", 0.8), (4, "cp", 0.5), (4, "cp", 0.6),
+                            (1, "ap", 1.0), (1, "ap", 1.0), (4, "ap", 1.0), (4, "ap", 1.0)]]
+    plot_sweep(rows, "partition_length", "availability.overall", "policy",
+               ax=fig.subplots(1, 1))
+    localize_figure(fig, "zh")
+    words = texts(fig)
+    for label in ("P（读到最新值）", "P（过期读）", "t：写入提交之后的时间（毫秒）", "目标 0.999",
+                  "分区时长", "可用性（总体）（平均值 ± 95% CI）", "策略"):
+        assert label in words, label
+    assert english_left(" | ".join(words)) == []
+
+
+@pytest.mark.skipif(
+    __import__("capsim.plot.style", fromlist=["cjk_font"]).cjk_font() is None,
+    reason="no CJK font installed (Debian: apt-get install fonts-wqy-microhei)",
+)
+def test_pbs_plot_in_chinese_is_written(tmp_path: Path) -> None:
+    out = tmp_path / "pbs.png"
+    res = runner.invoke(app, ["pbs", "--lang", "zh", "--trials", "5000", "--plot", str(out)],
+                        env=_env())
+    assert res.exit_code == 0, res.output
+    assert out.stat().st_size > 10_000 and "图：" in res.output

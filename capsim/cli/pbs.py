@@ -235,7 +235,7 @@ def pbs(
             doc["k_staleness"] = {"k": k, "p_within_k_versions": k_value}
 
         if plot is not None:
-            _save_plot(result, plot, t_max=t_max, target=target, t_target=t_reported)
+            _save_plot(result, plot, t_max=t_max, target=target, t_target=t_reported, lang=lang)
 
         if as_json:
             typer.echo(json.dumps(doc, indent=2))
@@ -253,8 +253,10 @@ def _check_plot_target(path: Path, force: bool) -> None:
 
 
 def _save_plot(
-    result: Any, path: Path, *, t_max: float, target: float, t_target: float | None
+    result: Any, path: Path, *, t_max: float, target: float, t_target: float | None,
+    lang: str | None = "en",
 ) -> None:
+    import contextlib
     import io
 
     import matplotlib
@@ -263,24 +265,32 @@ def _save_plot(
     import matplotlib.pyplot as plt
 
     from capsim.atomic import write_bytes
+    from capsim.i18n import localize_figure, resolve_lang, t
     from capsim.pbs.plot import plot_t_visibility
 
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 7), sharex=True)
-    try:
-        plot_t_visibility(result, t_max=t_max, target=target, t_target=t_target, ax=top)
-        plot_t_visibility(
-            result, t_max=t_max, target=target, t_target=t_target, stale=True, ax=bottom
-        )
-        top.set_xlabel("")
-        top.set_title(
-            f"t-visibility: N={result.n} R={result.r} W={result.w} on {result.model} "
-            f"({result.trials:,} trials, seed {result.seed})"
-        )
-        fig.tight_layout()
-        buf = io.BytesIO()
-        fig.savefig(buf, format=path.suffix.lower().lstrip("."), dpi=120)
-    finally:
-        plt.close(fig)
+    fonts: Any = contextlib.nullcontext(resolve_lang(lang))
+    if resolve_lang(lang) == "zh":
+        from capsim.plot.style import plot_context
+
+        fonts = plot_context("zh")  # a CJK font (or English, with a warning, without one)
+    with fonts as drawn_lang:
+        fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 7), sharex=True)
+        try:
+            plot_t_visibility(result, t_max=t_max, target=target, t_target=t_target, ax=top)
+            plot_t_visibility(
+                result, t_max=t_max, target=target, t_target=t_target, stale=True, ax=bottom
+            )
+            top.set_xlabel("")
+            top.set_title(t(
+                "t-visibility: N={n} R={r} W={w} on {model} ({trials} trials, seed {seed})",
+                drawn_lang, n=result.n, r=result.r, w=result.w, model=result.model,
+                trials=f"{result.trials:,}", seed=result.seed))
+            localize_figure(fig, drawn_lang)  # the labels are catalogue sentences
+            fig.tight_layout()
+            buf = io.BytesIO()
+            fig.savefig(buf, format=path.suffix.lower().lstrip("."), dpi=120)
+        finally:
+            plt.close(fig)
     write_bytes(path, buf.getvalue())
 
 

@@ -303,6 +303,8 @@ def plot_cmd(
                      "default: DIR/<y>-vs-<x>.png)."),
     ] = None,
     force: Annotated[bool, typer.Option("--force", "-f", help="Replace the picture.")] = False,
+    lang: Annotated[str | None, typer.Option("--lang", help=LANG_HELP,
+                                             callback=check_lang)] = None,
 ) -> None:
     """Draw mean ± 95% CI across seeds of a metric against a parameter."""
     with user_errors():
@@ -319,11 +321,12 @@ def plot_cmd(
         target = out if out is not None else folder / plot_name(x, y)
         if target.exists() and not force:
             raise die(f"{target} already exists; pass --force to replace it")
-        save_plot(rows, target, x=x, ys=y, hue=hue, params=params)
+        save_plot(rows, target, x=x, ys=y, hue=hue, params=params, lang=lang)
         from capsim.sweep.plot import aggregate
 
         pooled = aggregate(rows, x, y[0], hue, params).pooled
         if pooled:
-            typer.echo(f"note: averaged over {', '.join(pooled)} (not on the x axis or hue)")
-        typer.echo(f"wrote {target}")
+            typer.echo(t("note: averaged over {params} (not on the x axis or hue)", lang,
+                         params=", ".join(pooled)))
+        typer.echo(t("wrote {path}", lang, path=target))
 
