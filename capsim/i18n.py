@@ -66,8 +66,8 @@ _WORDS: dict[str, str] = {
     "run": "run",
     "story": "what happened",
 }
-#: Chinese a module registered with :func:`add_words` that the .po lacks (a
-#: test keeps this empty for capsim's own words; it is a safety net only).
+#: The Chinese a module passed to :func:`add_words`, used only for a word the .po
+#: lacks (a safety net: the catalogue test checks capsim's own words are all there).
 _FALLBACK: dict[str, dict[str, str]] = {}
 
 
