@@ -148,6 +148,7 @@ _FIELD = re.compile(r"\{(\w+)\}")
 _TOKEN_FIELDS = frozenset({
     "value", "node", "key", "src", "f", "expected", "new", "held", "wanted", "process",
     "owner", "holder", "n", "heard", "need", "acks", "seconds", "r", "w", "steps", "policy",
+    "url", "sha_url", "sha", "got", "want", "tool",
 })
 _CLOCK_FIELDS = frozenset({"time", "other_time", "start"})
 _DURATION_FIELDS = frozenset({"end"})

@@ -79,7 +79,7 @@ def test_an_unreachable_mirror_falls_back_to_upstream_with_upstream_checksum(
     path, said = _fetch(net, tmp_path)
     assert path.read_bytes() == BINARY
     assert net.asked == [MINIKUBE_MIRROR + ".sha256", MINIKUBE_UP + ".sha256", MINIKUBE_UP]
-    assert any("DaoCloud mirror: Connection timed out" in s for s in said)
+    assert any("DaoCloud mirror failed: Connection timed out" in s for s in said)
 
 
 def test_a_corrupt_download_is_never_installed(tmp_path: Path) -> None:
@@ -195,3 +195,22 @@ def test_doctor_names_the_chapter_the_student_asked_about(
     assert text.splitlines()[-1] == "then chapter 'minikube' itself: capsim lab steps minikube"
     text = render(diagnose("docker", ctx=ctx, daemon_json=daemon))
     assert text.splitlines()[-1] == "Chapter 'docker''s commands in order: capsim lab steps docker"
+
+
+def test_capsim_lab_fetch_in_chinese(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    net = FakeNet({MINIKUBE_UP + ".sha256": SHA.encode(), MINIKUBE_UP: BINARY})
+    monkeypatch.setattr(download, "_open", net)
+    monkeypatch.setattr("capsim.lab.commands._go_arch", lambda machine: "amd64")
+    monkeypatch.setenv("PATH", "/usr/bin")
+    res = runner.invoke(app, ["lab", "fetch", "minikube", "--to", str(tmp_path), "--lang", "zh"])
+    assert res.exit_code == 0, res.output
+    out = res.output
+    assert "minikube：尝试DaoCloud 镜像 https://files.m.daocloud.io/" in out
+    assert "DaoCloud 镜像失败：Connection timed out" in out
+    assert f"与 {MINIKUBE_UP}.sha256 一致；已安装到 {tmp_path / 'minikube'}" in out
+    assert f"提示：{tmp_path} 不在你的 PATH 里" in out
+    monkeypatch.setattr(download, "_open", FakeNet({}))
+    res = runner.invoke(app, ["lab", "fetch", "kubectl", "--to", str(tmp_path), "--lang", "zh"])
+    assert res.exit_code == 2
+    assert ("错误：无法安装 kubectl；没有做任何改动（DaoCloud 镜像失败：Connection timed out；"
+            "上游失败：Connection timed out）") in res.output

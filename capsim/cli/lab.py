@@ -14,7 +14,8 @@ from typing import Annotated
 import typer
 
 from capsim.cli.app import app
-from capsim.cli.common import current_lang, die, user_errors
+from capsim.cli.common import die, user_errors
+from capsim.cli.plotopts import LANG_HELP, check_lang
 from capsim.lab.versions import DEFAULT_K8S
 
 lab_app = typer.Typer(
@@ -262,6 +263,8 @@ def fetch(
     k8s_version: Annotated[
         str, typer.Option("--k8s-version", help="Kubernetes version of kubectl.")
     ] = DEFAULT_K8S,
+    lang: Annotated[str | None, typer.Option("--lang", help=LANG_HELP,
+                                             callback=check_lang)] = None,
 ) -> None:
     """Download minikube or kubectl from a domestic mirror (upstream as fallback), check its sha256.
 
@@ -281,8 +284,7 @@ def fetch(
             raise die(f"--k8s-version: {exc}") from None
         dest = to.expanduser() if to is not None else download.default_bin_dir(False)
         arch = Context.detect().arch
-        lang = current_lang()
         download.fetch(tool.value, dest, arch=arch, k8s=k8s,
                        echo=lambda line: typer.echo(localize(line, lang)))
         if not download.on_path(dest):
-            typer.echo(f"note: {dest} is not on your PATH; add it: export PATH=\"{dest}:$PATH\"")
+            typer.echo(localize(download.path_advice(dest), lang))

@@ -144,13 +144,19 @@ def fetch(
                    sha=got, sha_url=src.sha256_url, path=target))
             return target
         except (urllib.error.URLError, OSError, ValueError) as exc:
-            failures.append(t("{source}: {problem}", "en", source=src.label,
+            failures.append(t("{source} failed: {problem}", "en", source=src.label,
                               problem=str(getattr(exc, "reason", None) or exc)))
             echo(failures[-1])
         finally:
             Path(tmp).unlink(missing_ok=True)
-    raise DownloadError(t("could not install {tool}; nothing was changed ({failures})", "en",
-                          tool=tool, failures="; ".join(failures)))
+    raise DownloadError(t("could not install {tool}; nothing was changed ({items})", "en",
+                          tool=tool, items=t("; ", "en").join(failures)))
+
+
+def path_advice(folder: Path) -> str:
+    """What to type when ``folder`` is not on PATH yet."""
+    return t('note: {folder} is not on your PATH; add it: export PATH="{folder}:$PATH"', "en",
+             folder=folder)
 
 
 def on_path(folder: Path, path_var: str | None = None) -> bool:
@@ -161,4 +167,4 @@ def on_path(folder: Path, path_var: str | None = None) -> bool:
 
 
 __all__ = ["DAOCLOUD", "MINIKUBE_VERSION", "DownloadError", "Source", "default_bin_dir", "fetch",
-           "on_path", "sources", "upstream_url"]
+           "on_path", "path_advice", "sources", "upstream_url"]
