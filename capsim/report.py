@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from capsim.history import History
-from capsim.i18n import tr
+from capsim.i18n import localize, t, tr
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -40,17 +40,17 @@ class RunResult(Protocol):
     def to_dict(self) -> dict[str, Any]: ...
 
 
-def _pct(x: float | None, lang: str) -> str:
+def _pct(x: float | None, lang: str | None) -> str:
     return tr("n/a", lang) if x is None else f"{100 * x:.0f}%"
 
 
-def _secs(x: float | None, lang: str) -> str:
+def _secs(x: float | None, lang: str | None) -> str:
     if x is None:
         return tr("n/a", lang)
     return f"{x * 1000:.0f} ms" if x < 1 else f"{x:.2f} s"
 
 
-def rows(result: RunResult, lang: str = "en") -> list[tuple[str, str]]:
+def rows(result: RunResult, lang: str | None = "en") -> list[tuple[str, str]]:
     """(label, value) pairs: the table the CLI prints, one column per policy."""
     c = result.checks
     ops = c.get("ops", {})
@@ -85,28 +85,41 @@ def rows(result: RunResult, lang: str = "en") -> list[tuple[str, str]]:
     ]
 
 
-def story(result: RunResult, limit: int = 20) -> list[str]:
-    """The run's operations in words, one line each, when there are few of them."""
+def story(result: RunResult, limit: int = 20, lang: str | None = "en") -> list[str]:
+    """The run's operations in words, one line each, when there are few of them.
+
+    A refusal's reason is stored in English in the history (its bytes must
+    not depend on the reader); :func:`capsim.i18n.localize` says it in ``lang``.
+    """
     ops = result.history.operations()
     if len(ops) > limit:
         return []
     lines = []
     for op in ops:
-        what = (f"read {op.key}" if op.f == "read" else
-                f"write {op.key}={op.invoke.value}" if op.f == "write" else
-                f"cas {op.key} {op.invoke.value[0]}→{op.invoke.value[1]}")
-        if op.complete is None:
-            outcome = "no answer"
-        elif op.type == "ok":
-            outcome = f"ok {op.value}" if op.f == "read" else "ok"
+        if op.f == "read":
+            what = t("read {key}", lang, key=op.key)
+        elif op.f == "write":
+            what = t("write {key}={value}", lang, key=op.key, value=op.invoke.value)
         else:
-            outcome = op.type + (f" ({op.complete.error})" if op.complete.error else "")
+            what = t("cas {key} {expected}→{new}", lang, key=op.key,
+                     expected=op.invoke.value[0], new=op.invoke.value[1])
+        if op.complete is None:
+            outcome = t("no answer", lang)
+        elif op.type == "ok":
+            outcome = t("ok {value}", lang, value=op.value) if op.f == "read" else t("ok", lang)
+        else:
+            kind = t("fail", lang) if op.type == "fail" else t("info", lang)
+            outcome = (t("{outcome} ({why})", lang, outcome=kind,
+                         why=localize(op.complete.error, lang))
+                       if op.complete.error else kind)
         end = "" if op.complete is None else f"→{op.complete.time:g}"
-        lines.append(f"t={op.start:g}{end} {op.process}@{op.node} {what}: {outcome}")
+        lines.append(t("t={start}{end} {process}@{node} {what}: {outcome}", lang,
+                       start=f"{op.start:g}", end=end, process=op.process, node=op.node,
+                       what=what, outcome=outcome))
     return lines
 
 
-def render_table(results: Sequence[RunResult], lang: str = "en") -> Table:
+def render_table(results: Sequence[RunResult], lang: str | None = "en") -> Table:
     """A rich table, one column per policy, for the terminal."""
     from rich.table import Table
 
@@ -121,20 +134,24 @@ def render_table(results: Sequence[RunResult], lang: str = "en") -> Table:
     return table
 
 
-def result_html(result: RunResult, lang: str = "en") -> str:
-    """A small HTML summary for Jupyter (``RunResult._repr_html_``)."""
+def result_html(result: RunResult, lang: str | None = None) -> str:
+    """A small HTML summary for Jupyter (``RunResult._repr_html_``).
+
+    ``lang=None`` follows ``CAPSIM_LANG``, so a Chinese notebook sets it once.
+    """
     cells = "".join(
         f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
         for k, v in rows(result, lang)
     )
     lin = result.checks.get("linearizable") or {}
     expl = lin.get("explanation")
-    note = f"<p>{html.escape(expl)}</p>" if expl else ""
-    return (
-        f"<div><b>{html.escape(result.scenario.name)}</b> under "
-        f"<code>{html.escape(result.policy)}</code>, seed {result.seed}"
-        f"<table>{cells}</table>{note}</div>"
-    )
+    note = f"<p>{html.escape(localize(expl, lang))}</p>" if expl else ""
+    head = t("{name} under {policy}, seed {seed}", lang, name="\0", policy="\1",
+             seed=result.seed)
+    head = html.escape(head).replace(
+        "\0", f"<b>{html.escape(result.scenario.name)}</b>").replace(
+        "\1", f"<code>{html.escape(result.policy)}</code>")
+    return f"<div>{head}<table>{cells}</table>{note}</div>"
 
 
 def summary_dict(result: RunResult) -> dict[str, Any]:

@@ -38,6 +38,7 @@ from capsim.distributions import (
     Uniform,
 )
 from capsim.errors import Problem, ScenarioError
+from capsim.i18n import t
 
 Value = str | int
 """A register value: a string such as ``v1`` (or an integer)."""
@@ -459,7 +460,8 @@ def _cross_check(s: Scenario) -> list[tuple[Loc, str]]:
 
 
 def _unknown_node(n: str, node_list: str) -> str:
-    return f"unknown node {n!r}; the scenario's nodes are: {node_list}"
+    return t("unknown node {name}; the scenario's nodes are: {nodes}", "en", name=repr(n),
+             nodes=node_list)
 
 
 # --- loading -----------------------------------------------------------------
@@ -470,9 +472,10 @@ def read_text_file(path: str | Path, what: str = "scenario") -> str:
     p = Path(path)
     src = str(path)
     if not p.exists():
-        raise ScenarioError([Problem(src, None, "", "no such file")])
+        raise ScenarioError([Problem(src, None, "", t("no such file", "en"))])
     if p.is_dir():
-        raise ScenarioError([Problem(src, None, "", f"is a folder, not a {what} file")])
+        raise ScenarioError([Problem(src, None, "", t("is a folder, not a {what} file", "en",
+                                                      what=what))])
     try:
         return p.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -487,7 +490,8 @@ def parse_yaml_mapping(
     """Parse YAML text that must be a mapping; returns the data and its line index."""
     if not text.strip():
         raise ScenarioError(
-            [Problem(source, None, "", f"the file is empty; a {what} needs at least {needs}")]
+            [Problem(source, None, "", t("the file is empty; a {what} needs at least {needs}",
+                                         "en", what=what, needs=needs))]
         )
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -497,7 +501,7 @@ def parse_yaml_mapping(
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
         raise ScenarioError(
-            [Problem(source, line, "", f"not valid YAML: {problem}")]
+            [Problem(source, line, "", t("not valid YAML: {problem}", "en", problem=problem))]
         ) from None
     if not isinstance(data, dict):
         kind = type(data).__name__ if data is not None else "nothing"
@@ -567,17 +571,19 @@ def problem_message(e: Any, root: type[BaseModel], loc: Loc) -> str:
     kind = e["type"]
     if kind == "extra_forbidden":
         fields = _fields_at(root, loc[:-1])
-        hint = f"; valid fields here: {', '.join(fields)}" if fields else ""
-        return f"unknown field {loc[-1]!r}{hint}"
+        if fields:
+            return t("unknown field {name}; valid fields here: {fields}", "en",
+                     name=repr(loc[-1]), fields=", ".join(fields))
+        return t("unknown field {name}", "en", name=repr(loc[-1]))
     if kind == "missing":
-        return "this field is required"
+        return t("this field is required", "en")
     msg = str(e["msg"])
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
     inp = e.get("input")
     if kind in {"float_parsing", "int_parsing", "string_type", "float_type", "int_type",
                 "list_type", "dict_type", "bool_parsing", "bool_type", "model_type"}:
-        msg += f" (got {inp!r})"
+        msg = t("{message} (got {got})", "en", message=msg, got=repr(inp))
     return msg
 
 

@@ -93,7 +93,7 @@ def test_colours_and_words_are_the_pngs(seed_runs):
     for run in data["runs"]:
         assert run["colours"]["v0"][0] == style.VALUE_COLOURS[0]
     assert data["runs"][1]["colours"]["v1"][0] == style.VALUE_COLOURS[1]
-    assert data["words"]["zh"]["legend_stale"] == "陈旧读"
+    assert data["words"]["zh"]["legend_stale"] == "过期读"
     assert data["words"]["zh"]["jump"] == "跳到第一个违例"
     assert data["words"]["en"]["jump"] == "Jump to first violation"
     assert data["runs"][0]["checks"]["zh"][0] == ["操作数", "3"]
@@ -148,7 +148,7 @@ def test_plot_redraws_the_report_in_chinese_and_keeps_a_foreign_file(tmp_path):
     assert runner.invoke(app, ["run", "--out", str(d), "--no-plot", "--no-html"]).exit_code == 0
     res = runner.invoke(app, ["plot", str(d), "--lang", "zh"])
     assert res.exit_code == 0, res.output
-    assert f"wrote {d / 'report.html'}" in res.output
+    assert f"已写入 {d / 'report.html'}" in res.output  # --lang zh speaks Chinese
     assert embedded((d / "report.html").read_text(encoding="utf-8"))["lang"] == "zh"
     # capsim's own page is redrawn without --force; someone else's file is not
     (d / "report.html").write_text("<p>my notes</p>", encoding="utf-8")

@@ -232,7 +232,8 @@ def live(
     no_plot: Annotated[bool, typer.Option(
         "--no-plot", help="Write no pictures (redraw later: capsim plot).")] = False,
     messages: Annotated[bool, typer.Option("--messages", help=MESSAGES_HELP)] = False,
-    lang: Annotated[str, typer.Option("--lang", help=LANG_HELP, callback=check_lang)] = "en",
+    lang: Annotated[str | None, typer.Option("--lang", help=LANG_HELP,
+                                                   callback=check_lang)] = None,
     no_html: Annotated[bool, typer.Option("--no-html", help=NO_HTML_HELP)] = False,
 ) -> None:
     """Run a scenario on real replica processes, break the real network, check the history.
@@ -269,8 +270,8 @@ def live(
                 results.append(run_live(sc, policy=p, seed=seed, speed=speed,
                                         attach=targets, nemesis=nemesis))
             if staged is not None:
-                write_results(results, staged, formats=formats, messages=messages, lang=lang,
-                              html=not no_html)
+                write_results(results, staged, formats=formats, messages=messages,
+                              lang=lang or "en", html=not no_html)
                 commit_dir(staged, target, force=force)
                 staged = None
         finally:

@@ -9,6 +9,7 @@ import typer
 
 from capsim.cli.common import die, user_errors
 from capsim.cli.plotopts import (
+    LANG_HELP,
     MESSAGES_HELP,
     NO_HTML_HELP,
     PLOT_HELP,
@@ -17,6 +18,7 @@ from capsim.cli.plotopts import (
     parse_formats,
 )
 from capsim.cli.root import app
+from capsim.i18n import t
 
 if TYPE_CHECKING:
     from capsim.result import RunResult
@@ -51,10 +53,8 @@ def plot(
     ],
     formats: Annotated[str | None, typer.Option("--plot", help=PLOT_HELP)] = None,
     messages: Annotated[bool, typer.Option("--messages", help=MESSAGES_HELP)] = False,
-    lang: Annotated[
-        str, typer.Option("--lang", help="Language of the labels: en or zh (Simplified Chinese).",
-                          callback=check_lang)
-    ] = "en",
+    lang: Annotated[str | None, typer.Option("--lang", help=LANG_HELP,
+                                                   callback=check_lang)] = None,
     out: Annotated[
         Path | None,
         typer.Option("--out", "-o", help="Write the pictures here instead of into RUN_DIR."),
@@ -91,13 +91,13 @@ def plot(
             more = f" and {len(existing) - 4} more" if len(existing) > 4 else ""
             raise die(f"{shown}{more} already exist(s); pass --force to replace, "
                       "or --out DIR to write elsewhere")
-        paths = draw_plots(results, dest, fmts, messages=messages, lang=lang)
+        paths = draw_plots(results, dest, fmts, messages=messages, lang=lang or "en")
         if not no_html:
             from capsim.report_html import write_report
 
-            paths.append(write_report(results, dest, lang=lang, explore=explore))
+            paths.append(write_report(results, dest, lang=lang or "en", explore=explore))
     for p in paths:
-        typer.echo(f"wrote {p}")
+        typer.echo(t("wrote {path}", lang, path=p))
 
 
 __all__ = ["load_runs"]

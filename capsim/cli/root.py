@@ -37,3 +37,6 @@ def _root(
     ] = False,
 ) -> None:
     """capsim: see the CAP theorem."""
+    from capsim.cli.common import use_lang
+
+    use_lang(None)  # a fresh invocation: --lang, CAPSIM_LANG or the locale decide

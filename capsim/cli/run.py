@@ -60,9 +60,9 @@ def write_results(
             (folder / r.policy).mkdir()
             write_run(r, folder / r.policy, export_edn=export_edn)
     if formats:
-        draw_plots(results, folder, formats, messages=messages, lang=lang)
+        draw_plots(results, folder, formats, messages=messages, lang=lang or "en")
     if html:
-        write_html(results, folder, lang=lang)
+        write_html(results, folder, lang=lang or "en")
 
 
 @app.command()
@@ -118,7 +118,8 @@ def run(
             help="Also write history.edn, for Jepsen's Knossos checker (see docs/checker.md).",
         ),
     ] = False,
-    lang: Annotated[str, typer.Option("--lang", help=LANG_HELP, callback=check_lang)] = "en",
+    lang: Annotated[str | None, typer.Option("--lang", help=LANG_HELP,
+                                                   callback=check_lang)] = None,
     no_html: Annotated[bool, typer.Option("--no-html", help=NO_HTML_HELP)] = False,
 ) -> None:
     """Run a scenario, check its history, print a table and write the run folder.
@@ -148,7 +149,7 @@ def run(
             ]
             if staged is not None:
                 write_results(results, staged, export_edn=export_edn, formats=formats,
-                              messages=messages, lang=lang, html=not no_html)
+                              messages=messages, lang=lang or "en", html=not no_html)
                 commit_dir(staged, target, force=force)
                 staged = None
         finally:
@@ -179,7 +180,7 @@ def _nrw_params(text: str | None, policies: list[str], nodes: int) -> dict[str, 
 
 
 def print_results(results: list[RunResult], as_json: bool, target: Path | None,
-           lang: str = "en") -> None:
+           lang: str | None = "en") -> None:
     from capsim.report import summary_dict
 
     if as_json:
@@ -188,14 +189,15 @@ def print_results(results: list[RunResult], as_json: bool, target: Path | None,
         return
     from rich.console import Console
 
+    from capsim.i18n import localize, t
     from capsim.report import render_table, story
 
     console = Console()
     sc = results[0].scenario
     if sc.description:
-        console.print(sc.description)
+        console.print(localize(sc.description, lang), highlight=False)
     for r in results:
-        lines = story(r)
+        lines = story(r, lang=lang)
         if lines:
             console.print(f"[bold]{r.policy}[/bold]")
             for line in lines:
@@ -204,17 +206,21 @@ def print_results(results: list[RunResult], as_json: bool, target: Path | None,
     for r in results:
         lin = r.checks.get("linearizable") or {}
         if lin.get("explanation"):
-            console.print(f"[bold]{r.policy}[/bold]: {lin['explanation']}", highlight=False)
+            console.print(f"[bold]{r.policy}[/bold]: {localize(lin['explanation'], lang)}",
+                          highlight=False)
     if target is not None:
-        console.print(f"wrote {target}/", highlight=False)
+        console.print(t("wrote {folder}/", lang, folder=target), highlight=False)
 
 
 @app.command()
 def validate(
     files: Annotated[list[Path], typer.Argument(help="Scenario files to check.")],
+    lang: Annotated[str | None, typer.Option("--lang", help=LANG_HELP,
+                                             callback=check_lang)] = None,
 ) -> None:
     """Check scenario files without running them; exit 2 if any is invalid."""
     from capsim.errors import ScenarioError
+    from capsim.i18n import t
     from capsim.scenario import load_scenario
 
     bad = 0
@@ -223,10 +229,10 @@ def validate(
             sc = load_scenario(f)
         except ScenarioError as exc:
             bad += 1
-            typer.echo(f"error: {exc}", err=True)
+            typer.echo(t("error: {message}", lang, message=exc.render(lang)), err=True)
         else:
-            typer.echo(f"{f}: ok ({sc.name}: {len(sc.nodes)} nodes, "
-                       f"{len(sc.operations)} scheduled operations)")
+            typer.echo(t("{file}: ok ({name}: {nodes} nodes, {ops} scheduled operations)", lang,
+                         file=f, name=sc.name, nodes=len(sc.nodes), ops=len(sc.operations)))
     if bad:
         raise typer.Exit(2)
 

@@ -110,6 +110,8 @@ class Settings:
     k8s: str = DEFAULT_K8S
     manifests_dir: str = str(DEFAULT_OUT)
     image: str = DEFAULT_IMAGE
+    system_bin: bool = False
+    """Install downloaded binaries in /usr/local/bin (the student said --yes), else ~/.local/bin."""
 
 
 __all__ = [

@@ -263,7 +263,11 @@ def draw_lanes(
                                edgecolor="none", zorder=3, gid=f"fault:{f.kind}:{i}"))
         text = style.fault_label(f, lang)
         fits = scale.width(f.end - f.start) > _approx_text_pts(text, 9) + 6
-        ax.text(f.start + (f.end - f.start) / 2 if fits else f.end + scale.units(4),
+        x_fault = f.end + scale.units(4)
+        if not fits:  # a label beside the bar steps over the dashed break line
+            x_fault = _past_break(x_fault, _approx_text_pts(text, 9), style.break_time(result),
+                                  scale)
+        ax.text(f.start + (f.end - f.start) / 2 if fits else x_fault,
                 y0 + 0.3, text, ha="center" if fits else "left", va="center",
                 fontsize=9, color="white" if fits else colour, fontweight="bold", zorder=4,
                 clip_on=True)
@@ -429,6 +433,8 @@ def draw_lanes(
         # A label outside its bar must end before the lane's next bar starts;
         # when it cannot, the bar goes unlabelled (its colour and hatch still speak).
         x_text = t0 + w + scale.units(6 if is_viol else 3)
+        if not inside:  # never let the dashed break line run through a label
+            x_text = _past_break(x_text, text_w, bt, scale)
         room_to = min(next_start.get(idx, math.inf), x_hi)
         if not inside and x_text + scale.units(text_w + 4) > room_to:
             continue
@@ -474,6 +480,13 @@ def draw_lanes(
                 f"({len(lay.keys)}/{lay.keys_total})", transform=ax.transAxes, ha="right",
                 va="bottom", fontsize=8, color=style.MUTED)
     return lay, legend
+
+
+def _past_break(x: float, text_pts: float, bt: float | None, scale: _Scale) -> float:
+    """Where a left-aligned label starting at ``x`` goes so the break line at ``bt`` misses it."""
+    if bt is None or not x - scale.units(2) <= bt <= x + scale.units(text_pts + 4):
+        return x
+    return bt + scale.units(4)
 
 
 def _visible(t0: float, t1: float, hidden: Sequence[tuple[float, float]]

@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from capsim.i18n import t
 from capsim.policies.base import (
     ZERO,
     Effect,
@@ -117,8 +118,9 @@ class AP(Policy):
         if req.f == "cas":
             expected, new = req.value
             if current != expected:
-                return [Reply(req.id, "fail", error=(
-                    f"{self.node} holds {current!r} for {req.key}, not {expected!r}"))]
+                return [Reply(req.id, "fail", error=t(
+                    "{node} holds {held} for {key}, not {wanted}", "en", node=self.node,
+                    held=repr(current), key=req.key, wanted=repr(expected)))]
             return self._write(req, new)
         return self._write(req, req.value)
 

@@ -15,6 +15,7 @@ import simpy
 from simpy.events import Timeout
 
 from capsim.history import Event, History
+from capsim.i18n import t
 from capsim.policies.base import Policy, Reply, Request, Send, SetTimer, Stored
 from capsim.records import Message, TraceEntry
 from capsim.scenario import Scenario
@@ -162,8 +163,9 @@ class Engine:
             return
         p.done = True
         reason = (
-            f"{p.op.node} is down" if not self.up[p.op.node]
-            else f"no answer from {p.op.node} within the {self.scenario.timeout:g} s timeout"
+            t("{node} is down", "en", node=p.op.node) if not self.up[p.op.node]
+            else t("no answer from {node} within the {seconds} s timeout", "en",
+                   node=p.op.node, seconds=f"{self.scenario.timeout:g}")
         )
         p.event.succeed(Reply(rid, "info", None, reason))
 

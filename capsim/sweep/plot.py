@@ -8,6 +8,7 @@ imported only when drawing.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 from collections.abc import Mapping, Sequence
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from capsim.errors import CapsimError
+from capsim.i18n import localize_figure, resolve_lang
 from capsim.sweep.stats import mean_ci
 
 if TYPE_CHECKING:
@@ -162,8 +164,12 @@ def save_plot(
     hue: str | None = None,
     params: Sequence[str] = (),
     title: str = "",
+    lang: str | None = "en",
 ) -> Path:
-    """One panel per metric in ``ys``, side by side, written atomically as PNG (or SVG/PDF)."""
+    """One panel per metric in ``ys``, side by side, written atomically as PNG (or SVG/PDF).
+
+    ``lang="zh"`` draws with a CJK font and says the labels in Chinese.
+    """
     # A bare Figure, not pyplot: no backend switch, no global figure list,
     # safe from a notebook or a thread.
     from matplotlib.figure import Figure
@@ -175,14 +181,21 @@ def save_plot(
         check_columns(columns, x=x, y=y, hue=hue)
     p = Path(path)
     fmt = p.suffix.lstrip(".").lower() or "png"
-    fig = Figure(figsize=(6.0 * len(ys), 4.2))
-    axes = fig.subplots(1, len(ys), squeeze=False)
-    for ax, y in zip(axes[0], ys, strict=True):
-        plot_sweep(rows, x, y, hue, params=params, ax=ax)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format=fmt, dpi=110)
+    fonts: Any = contextlib.nullcontext(resolve_lang(lang))
+    if resolve_lang(lang) == "zh":
+        from capsim.plot.style import plot_context
+
+        fonts = plot_context("zh")  # a CJK font (or English, with a warning, without one)
+    with fonts as drawn_lang:
+        fig = Figure(figsize=(6.0 * len(ys), 4.2))
+        axes = fig.subplots(1, len(ys), squeeze=False)
+        for ax, y in zip(axes[0], ys, strict=True):
+            plot_sweep(rows, x, y, hue, params=params, ax=ax)
+        if title:
+            fig.suptitle(title, fontsize=10)
+        localize_figure(fig, drawn_lang)
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format=fmt, dpi=110)
     write_bytes(p, buf.getvalue())
     return p
