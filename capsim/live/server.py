@@ -290,6 +290,8 @@ class Replica:
         self.errors = 0
         self.evicted = 0
         """Answers dropped because their connection did not read them (then dropped too)."""
+        self.timed_out = 0
+        """Connections closed because they sent no complete line within the idle timeout."""
         self.refused = 0
         """Connections refused because :attr:`ServerConfig.max_conns` were open."""
         self.signer = Signer(cfg.secret, cfg.node) if cfg.secret is not None else None
@@ -510,6 +512,7 @@ class Replica:
                     else:
                         line = await asyncio.wait_for(read, self.cfg.idle_timeout)
                 except asyncio.TimeoutError:
+                    self.timed_out += 1
                     self._error(writer, f"no complete line within {self.cfg.idle_timeout:g} s; "
                                 "closing")
                     break
@@ -701,6 +704,7 @@ class Replica:
             "pending": len(self.pending),
             "dropped": {n: link.dropped for n, link in self.links.items()},
             "evicted": self.evicted,
+            "timed_out": self.timed_out,
             "refused": {"connections": self.refused,
                         "unauthenticated": self.verifier.refused if self.verifier else 0},
             "connections": len(self.conns),
