@@ -176,7 +176,8 @@ def _serve_pids(marker: str) -> list[int]:
                 stat = (d / "stat").read_text()
             except OSError:
                 continue
-            if marker.encode() in cmd and b"serve" in cmd and not stat.split(") ")[1].startswith("Z"):
+            zombie = stat.split(") ")[1].startswith("Z")
+            if marker.encode() in cmd and b"serve" in cmd and not zombie:
                 out.append(int(d.name))
     return out
 
