@@ -405,7 +405,7 @@ class LiveRun:
             await asyncio.sleep(0.01)
 
     async def _setup_local(self, tmp: Path) -> None:
-        from capsim.sim.network import build_graph, link_samplers
+        from capsim.sim.network import build_graph, link_rng, link_samplers
 
         graph = build_graph(self.scenario.nodes, self.scenario.network)
         for a in self.scenario.nodes:
@@ -417,7 +417,7 @@ class LiveRun:
                 sample, by_kind = link_samplers(data["latency"], remote=a != b)
                 proxy = LinkProxy(a, b, latency=sample, by_kind=by_kind,
                                   loss=float(data["loss"]),
-                                  rng=random.Random(f"{self.seed}:{a}->{b}"),
+                                  rng=link_rng(self.seed, a, b),
                                   speed=self.speed, clock=self.clock,
                                   on_error=self._fail)
                 proxy.recording = False

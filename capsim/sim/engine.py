@@ -66,6 +66,7 @@ class Engine:
             self._deliver,
             is_up=self.up.__getitem__,
             record=record_messages,
+            seed=seed,
         )
         self.events: list[Event] = []
         self.trace: list[TraceEntry] = []
