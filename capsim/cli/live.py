@@ -177,7 +177,7 @@ def serve(
         if secret is not None and insecure:
             raise die(t("--insecure and a cluster secret contradict each other; give one."))
         if max_conns < 1 or not idle_timeout > 0:
-            raise die("--max-conns and --idle-timeout must be positive")
+            raise die(t("--max-conns and --idle-timeout must be positive."))
         init: dict[str, Any] = {}
         pparams: dict[str, Any] = {}
         tmo = 1.0

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from capsim.errors import CapsimError
+from capsim.i18n import t
 
 SECRET_ENV = "CAPSIM_SECRET"
 """Environment variable holding the cluster secret itself."""
@@ -70,16 +71,17 @@ def load_secret(file: Path | None = None) -> bytes | None:
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
-            raise CapsimError(f"cannot read the secret file {path}: "
-                              f"{exc.strerror or exc}") from None
+            raise CapsimError(t("cannot read the secret file {path}: {reason}", path=path,
+                                reason=exc.strerror or exc)) from None
     elif os.environ.get(SECRET_ENV) is not None:
         source, text = f"${SECRET_ENV}", os.environ[SECRET_ENV]
     if text is None:
         return None
     secret = text.strip().encode("utf-8")
     if len(secret) < MIN_SECRET:
-        raise CapsimError(f"the secret in {source} is {len(secret)} bytes long; use at least "
-                          f"{MIN_SECRET} (capsim live makes one of 64 hex digits)")
+        raise CapsimError(t("the secret in {source} is {n} bytes long; use at least {min} "
+                            "(capsim live makes one of 64 hex digits)", source=source,
+                            n=len(secret), min=MIN_SECRET))
     return secret
 
 

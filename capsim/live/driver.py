@@ -333,9 +333,11 @@ class LiveRun:
     def _fail(self, text: str) -> None:
         """Record the first harness failure; the run stops and raises it."""
         if self.failure is None and not self._stopping:
-            self.failure = HarnessError(
-                f"the live run failed, not the policy: {text}. "
-                "No result was written; the run says nothing about the policy.")
+            from capsim.i18n import t
+
+            self.failure = HarnessError(t(
+                "the live run failed, not the policy: {reason}. No result was written; "
+                "the run says nothing about the policy.", reason=text))
             if self._failed is not None:
                 self._failed.set()
 
