@@ -112,6 +112,21 @@ def test_a_replayed_signed_line_is_refused(replica: Server) -> None:
     assert _talk(replica, line)[0]["type"] == "error"  # still refused after the heal
 
 
+def test_a_line_signed_before_a_restart_is_refused_after_it() -> None:
+    """A replica forgets what it saw when it restarts; it must not accept old lines then."""
+    line = encode(Signer(SECRET.encode(), "driver").sign(
+        {"type": "control", "action": "block", "to": ["G2"]}))
+    s = Server("--listen", "127.0.0.1:0", "--policy", "ap", "--initial", "x=v0",
+               "--peer", "G2=127.0.0.1:9")
+    try:
+        answer = _talk(s, line)[0]
+        assert answer["type"] == "error" and "signed before this replica started" in str(
+            answer["error"])
+        assert _health(s)["blocked"] == []
+    finally:
+        s.kill()
+
+
 def test_poisonous_json_gets_an_error_reply_and_the_connection_stays(replica: Server) -> None:
     poisons = [
         (b'{"type": "request", "id": 1, "f": "write", "key": "x", "value": NaN}\n',

@@ -114,10 +114,14 @@ class Signer:
 class Verifier:
     """Checks MACs and refuses replays, remembering what each sender already used."""
 
-    def __init__(self, secret: bytes, window: float = WINDOW, max_seen: int = MAX_SEEN) -> None:
+    def __init__(self, secret: bytes, window: float = WINDOW, max_seen: int = MAX_SEEN,
+                 not_before: int = 0) -> None:
         self.secret = secret
         self.window_ns = int(window * 1e9)
         self.max_seen = max_seen
+        self.not_before = not_before
+        """Refuse every seq below this (a replica passes its start time: what it saw
+        before a restart is forgotten, so nothing signed before it may be replayed)."""
         self._seen: dict[str, set[int]] = {}
         self._heap: dict[str, list[int]] = {}
         self._floor: dict[str, int] = {}
@@ -153,6 +157,8 @@ class Verifier:
         heap = self._heap.setdefault(sender, [])
         while heap and heap[0] < now - self.window_ns:
             seen.discard(heapq.heappop(heap))
+        if seq < self.not_before:
+            raise AuthError("replayed message: signed before this replica started")
         if seq in seen or seq <= self._floor.get(sender, 0):
             raise AuthError("replayed message: this seq was already used")
         seen.add(seq)

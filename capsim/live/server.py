@@ -295,7 +295,8 @@ class Replica:
         self.refused = 0
         """Connections refused because :attr:`ServerConfig.max_conns` were open."""
         self.signer = Signer(cfg.secret, cfg.node) if cfg.secret is not None else None
-        self.verifier = Verifier(cfg.secret) if cfg.secret is not None else None
+        self.verifier = Verifier(cfg.secret, not_before=time.time_ns()) \
+            if cfg.secret is not None else None
         self._next = 0
         self._t0 = 0.0
         self._boot = time.time()
