@@ -285,3 +285,23 @@ def test_the_connection_limit_refuses_extra_connections(tmp_path: Path) -> None:
         for c in held:
             c.close()
         s.kill()
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("{not json", "not JSON"),
+    ('{"node": "G1", "config": {}, "state": {"store": "garbage"}}', "does not fit policy"),
+    ('{"node": "G1", "config": {"timeout": "NaN"}, "state": {}}', "must be numbers"),
+    ('["a list"]', 'expected {"node", "config", "state"}'),
+])
+def test_a_bad_state_file_is_a_clear_start_up_error(tmp_path: Path, text: str,
+                                                    words: str) -> None:
+    from typer.testing import CliRunner
+
+    from capsim.cli import app
+
+    (tmp_path / "state.json").write_text(text)
+    r = CliRunner().invoke(app, ["serve", "--node", "G1", "--policy", "ap", "--listen",
+                                 "127.0.0.1:0", "--data", str(tmp_path)],
+                           env={"CAPSIM_SECRET": SECRET})
+    assert r.exit_code == 2, r.output
+    assert words in r.output and "Traceback" not in r.output
