@@ -290,7 +290,8 @@ def live_steps(ctx: Context, settings: Settings) -> list[Command]:
                 f"'wrote … files into {d}'; if {d} exists already, delete it first"),
         Command(("kubectl", "apply", "-f", f(REPLICAS_FILE)),
                 "two real replicas of the CAP story's record: G1 = pod capsim-0, G2 = capsim-1",
-                "'service/capsim-replicas created', 'statefulset.apps/capsim created'"),
+                "'secret/capsim-cluster-secret created', 'service/capsim-replicas created', "
+                "'statefulset.apps/capsim created'"),
         Command(("kubectl", "rollout", "status", f"statefulset/{STATEFULSET}",
                  "--timeout=300s"),
                 "wait until both replicas answer their /health probe",
