@@ -756,11 +756,17 @@ class LiveRun:
             await self._ask(n, {"type": "control", "action": "start"})
         elif self.nemesis_mode == "control":
             # The orchestrator (the kubelet) restarts the process; wait until it answers.
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + READY_TIMEOUT
             while True:
                 try:
                     await _ask(n.addr, {"type": "health"}, timeout=1.0)
                     break
                 except (OSError, asyncio.TimeoutError, ConnectionError, ValueError):
+                    if loop.time() > deadline:
+                        raise HarnessError(
+                            f"replica {n.name} at {n.addr[0]}:{n.addr[1]} did not come back "
+                            f"within {READY_TIMEOUT:g} s of its recovery") from None
                     await asyncio.sleep(0.1)
         n.up = True
         await self._apply_blocked(only=n.name)

@@ -39,6 +39,11 @@ Replica → replica (no answer; the sender learns of a loss only by timeout)::
 
     {"type": "peer", "src": "G1", "kind": "replicate", "msg": {…the policy's message…}}
 
+With a cluster secret (docs/live.md, *Security*), every ``control`` and
+``peer`` line (and with ``--signed-clients`` every ``request`` and ``watch``)
+also carries ``"from"``, ``"seq"`` and ``"mac"``: see :mod:`capsim.live.auth`.
+Answers to ``control`` lines are signed by the replica.
+
 A line that cannot be understood gets ``{"type": "error", "error": "…"}``
 (with the ``id`` when there was one) and the connection stays open. An HTTP
 ``GET /health`` line gets an HTTP/1.0 answer with the health object, for
