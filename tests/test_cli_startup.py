@@ -53,7 +53,7 @@ def test_a_command_loads_only_its_own_module() -> None:
     cli_modules = {m for m in loaded if m.startswith("capsim.cli.")}
     assert "capsim.cli.run" in cli_modules
     assert cli_modules <= {"capsim.cli.commands", "capsim.cli.root", "capsim.cli.run",
-                           "capsim.cli.common", "capsim.cli.plotopts"}
+                           "capsim.cli.common", "capsim.cli.plotopts", "capsim.cli.runopts"}
 
 
 def test_a_run_without_pictures_loads_no_matplotlib() -> None:

@@ -160,7 +160,7 @@ def test_chinese_labels_and_a_screenshot(seed_page, shots):
     pg.page.locator("#lang").select_option("zh")
     assert pg.text("#jump") == "跳到第一个违例"
     assert pg.text("#checks h2") == "检查结果"
-    assert "陈旧读" in pg.text("#legend")
+    assert "过期读" in pg.text("#legend")
     assert "G1 | G2 网络分区" in pg.text('.panel[data-policy="ap"] .faults-now')
     assert pg.text('.panel[data-policy="ap"] .state h3') == "ap · 时刻 t = 4 s"
     assert pg.page.locator("html").get_attribute("lang") == "zh-CN"

@@ -9,17 +9,24 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from capsim.cli.common import die, split_csv, user_errors
-from capsim.cli.plotopts import (
-    LANG_HELP,
-    MESSAGES_HELP,
-    NO_HTML_HELP,
-    PLOT_HELP,
-    check_lang,
-    draw_plots,
-    parse_formats,
-    write_html,
-)
+from capsim.cli.plotopts import draw_plots, parse_formats, write_html
 from capsim.cli.root import app
+from capsim.cli.runopts import (
+    ExportEdnOpt,
+    ForceOpt,
+    JsonOpt,
+    LangOpt,
+    MessagesOpt,
+    NoHtmlOpt,
+    NoPlotOpt,
+    NoWriteOpt,
+    NrwOpt,
+    OutOpt,
+    PlotOpt,
+    PolicyOpt,
+    ScenarioArg,
+    SeedOpt,
+)
 
 if TYPE_CHECKING:
     from capsim.result import RunResult
@@ -67,60 +74,20 @@ def write_results(
 
 @app.command()
 def run(
-    scenario: Annotated[
-        Path | None,
-        typer.Argument(
-            help="Scenario YAML file. Without one, runs the built-in seed story "
-            "(same as scenarios/partition.yaml) under cp and ap.",
-            show_default=False,
-        ),
-    ] = None,
-    policy: Annotated[
-        str | None,
-        typer.Option(
-            "--policy", "-p",
-            help="Policy or comma-separated policies, e.g. cp,ap. Default: the scenario's.",
-        ),
-    ] = None,
-    seed: Annotated[
-        int | None, typer.Option(help="Seed for the run (default: the scenario's).")
-    ] = None,
-    nrw: Annotated[
-        str | None,
-        typer.Option(
-            "--nrw", metavar="N,R,W",
-            help="Replicas, read replies and write acks of the quorum policy, e.g. 3,1,1 "
-            "(overrides the scenario's params: {quorum: …}).",
-        ),
-    ] = None,
-    out: Annotated[
-        Path | None,
-        typer.Option("--out", "-o", help="Run folder to write (default: runs/<scenario name>)."),
-    ] = None,
-    force: Annotated[
-        bool, typer.Option("--force", "-f", help="Replace the run folder if it exists.")
-    ] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the results as JSON instead of a table.")
-    ] = False,
-    no_write: Annotated[
-        bool, typer.Option("--no-write", help="Print only; write no run folder.")
-    ] = False,
-    plot: Annotated[str | None, typer.Option("--plot", help=PLOT_HELP)] = None,
-    no_plot: Annotated[
-        bool, typer.Option("--no-plot", help="Write no pictures (redraw later: capsim plot).")
-    ] = False,
-    messages: Annotated[bool, typer.Option("--messages", help=MESSAGES_HELP)] = False,
-    export_edn: Annotated[
-        bool,
-        typer.Option(
-            "--export-edn",
-            help="Also write history.edn, for Jepsen's Knossos checker (see docs/checker.md).",
-        ),
-    ] = False,
-    lang: Annotated[str | None, typer.Option("--lang", help=LANG_HELP,
-                                                   callback=check_lang)] = None,
-    no_html: Annotated[bool, typer.Option("--no-html", help=NO_HTML_HELP)] = False,
+    scenario: ScenarioArg = None,
+    policy: PolicyOpt = None,
+    seed: SeedOpt = None,
+    nrw: NrwOpt = None,
+    out: OutOpt = None,
+    force: ForceOpt = False,
+    as_json: JsonOpt = False,
+    no_write: NoWriteOpt = False,
+    plot: PlotOpt = None,
+    no_plot: NoPlotOpt = False,
+    messages: MessagesOpt = False,
+    export_edn: ExportEdnOpt = False,
+    lang: LangOpt = None,
+    no_html: NoHtmlOpt = False,
 ) -> None:
     """Run a scenario, check its history, print a table and write the run folder.
 
@@ -215,8 +182,7 @@ def print_results(results: list[RunResult], as_json: bool, target: Path | None,
 @app.command()
 def validate(
     files: Annotated[list[Path], typer.Argument(help="Scenario files to check.")],
-    lang: Annotated[str | None, typer.Option("--lang", help=LANG_HELP,
-                                             callback=check_lang)] = None,
+    lang: LangOpt = None,
 ) -> None:
     """Check scenario files without running them; exit 2 if any is invalid."""
     from capsim.errors import ScenarioError

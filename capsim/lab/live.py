@@ -2,7 +2,10 @@
 
 ``capsim lab manifests --live`` adds these objects to the course's:
 
-- ``07-capsim-replicas.yaml``: a headless Service and a StatefulSet of two
+- ``07-capsim-replicas.yaml``: the cluster's Secret (a fresh random key each time
+  the manifests are written: replicas and driver sign their peer, control and
+  client messages with it, so a pod that merely reaches a replica cannot
+  forge, reset, partition or crash anything), a headless Service and a StatefulSet of two
   ``capsim serve`` replicas. The StatefulSet names its pods ``capsim-0`` and
   ``capsim-1``; the headless Service gives each a DNS name
   (``capsim-0.capsim-replicas``), which is how each replica finds its peer:
@@ -41,6 +44,8 @@ REPLICAS_FILE = "07-capsim-replicas.yaml"
 PARTITION_FILE = "08-capsim-partition.yaml"
 LIVE_JOB_FILE = "09-capsim-live-job.yaml"
 NETPOL_JOB_FILE = "10-capsim-live-netpol-job.yaml"
+SECRET_NAME = "capsim-cluster-secret"
+SECRET_KEY = "secret"
 
 PARTITIONED_SCENARIO = """\
 # The seed story inside a partition that the cluster makes: apply
@@ -83,6 +88,9 @@ def _container(name: str, image: str, command: list[str], mounts: list[Obj]) -> 
         "image": image,
         "imagePullPolicy": "IfNotPresent",
         "command": command,
+        # The cluster secret, as `capsim serve` and `capsim live` read it.
+        "env": [{"name": "CAPSIM_SECRET",
+                 "valueFrom": {"secretKeyRef": {"name": SECRET_NAME, "key": SECRET_KEY}}}],
         "volumeMounts": mounts,
         "resources": {"requests": {"cpu": "50m", "memory": "128Mi"},
                       "limits": {"memory": "256Mi"}},
@@ -90,6 +98,15 @@ def _container(name: str, image: str, command: list[str], mounts: list[Obj]) -> 
 
 
 def replicas(opts: Options) -> list[ManifestFile]:
+    import secrets
+
+    secret: Obj = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": _meta(SECRET_NAME, app="capsim"),
+        "type": "Opaque",
+        "stringData": {SECRET_KEY: secrets.token_hex(32)},
+    }
     scenario: Obj = {
         "apiVersion": "v1",
         "kind": "ConfigMap",
@@ -112,7 +129,7 @@ def replicas(opts: Options) -> list[ManifestFile]:
     serve = _container(
         "replica", opts.image,
         ["capsim", "serve", "--node", "auto", "--cluster", cluster_arg(),
-         "--listen", f"0.0.0.0:{PORT}", "--policy", "cp", "--data", "/data",
+         "--listen", f"0.0.0.0:{PORT}", "--signed-clients", "--policy", "cp", "--data", "/data",
          "--scenario", f"{LIVE_SCENARIO_MOUNT}/partition.yaml"],
         [{"name": "data", "mountPath": "/data"},
          {"name": "scenarios", "mountPath": LIVE_SCENARIO_MOUNT, "readOnly": True}],
@@ -150,7 +167,7 @@ def replicas(opts: Options) -> list[ManifestFile]:
         "through a headless Service.",
         "new in capsim: `capsim serve` in pods; each finds its peer at "
         f"{member(0)} / {member(1)}",
-        (scenario, headless, statefulset),
+        (secret, scenario, headless, statefulset),
         (f"check: kubectl rollout status statefulset/{STATEFULSET}",
          f"DNS: kubectl exec {STATEFULSET}-1 -- getent hosts {STATEFULSET}-0.{HEADLESS}"),
     )]
@@ -269,7 +286,8 @@ def live_steps(ctx: Context, settings: Settings) -> list[Command]:
                 f"'wrote … files into {d}'; if {d} exists already, delete it first"),
         Command(("kubectl", "apply", "-f", f(REPLICAS_FILE)),
                 "two real replicas of the CAP story's record: G1 = pod capsim-0, G2 = capsim-1",
-                "'service/capsim-replicas created', 'statefulset.apps/capsim created'"),
+                "'secret/capsim-cluster-secret created', 'service/capsim-replicas created', "
+                "'statefulset.apps/capsim created'"),
         Command(("kubectl", "rollout", "status", f"statefulset/{STATEFULSET}",
                  "--timeout=300s"),
                 "wait until both replicas answer their /health probe",

@@ -67,6 +67,7 @@ class Engine:
             self._deliver,
             is_up=self.up.__getitem__,
             record=record_messages,
+            seed=seed,
         )
         self.events: list[Event] = []
         self.trace: list[TraceEntry] = []

@@ -52,6 +52,18 @@ def link_samplers(latency: Latency, *, remote: bool) -> tuple[Sampler, dict[str,
     return by_kind["R"], by_kind
 
 
+def link_rng(seed: int, src: str, dst: str) -> random.Random:
+    """The generator of one directed link's latency and loss draws.
+
+    One stream per link, seeded by the run's seed and the link's ends, and
+    consumed once per message in the order the link carries them: the live
+    runtime's proxies use the very same streams, so the i-th message from G1
+    to G2 is delayed (or lost) alike in a simulated and a live run, whatever
+    other links carry meanwhile.
+    """
+    return random.Random(f"{seed}:{src}->{dst}")
+
+
 class Topology(NamedTuple):
     """A full mesh: each undirected link's latency spec and loss, plus a node's own latency.
 
@@ -100,9 +112,13 @@ class Network:
         *,
         is_up: Callable[[str], bool],
         record: bool = True,
+        seed: int | None = None,
     ) -> None:
         self.env = env
         self.rng = rng
+        self.seed = seed
+        """With a seed, each directed link draws from its own :func:`link_rng`."""
+        self._rngs: dict[tuple[str, str], random.Random] = {}
         self.deliver = deliver
         self.is_up = is_up
         self.record = record
@@ -145,8 +161,12 @@ class Network:
         sample, loss, by_kind = link
         if by_kind is not None:
             sample = by_kind.get(kind, sample)
-        delay = sample(self.rng)
-        if (src, dst) in self.blocked or (loss and self.rng.random() < loss):
+        rng = self.rng
+        if self.seed is not None:
+            rng = self._rngs.get((src, dst)) or self._rngs.setdefault(
+                (src, dst), link_rng(self.seed, src, dst))
+        delay = sample(rng)
+        if (src, dst) in self.blocked or (loss and rng.random() < loss):
             if self.record:
                 status = "cut" if (src, dst) in self.blocked else "lost"
                 self.journal.append([now, src, dst, kind, now + delay, status])
