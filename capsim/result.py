@@ -30,6 +30,22 @@ class TraceEntry(NamedTuple):
     value: Any
 
 
+class RoleEntry(NamedTuple):
+    """From ``time`` on, replica ``node`` is ``role`` in ``term`` with ``commit`` committed.
+
+    Recorded from a policy's :class:`~capsim.policies.base.Role` observations
+    (only leader-based policies such as ``raft`` make them): elections,
+    step-downs and the commit index, for tables and plots.
+    """
+
+    time: float
+    node: str
+    role: str
+    term: int
+    commit: int
+    leader: str | None
+
+
 class Fault(NamedTuple):
     """A span of time with a fault in force.
 
@@ -69,6 +85,8 @@ class RunResult:
     checks: dict[str, Any] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
     """The policy's effective tunables (scenario ``params`` plus overrides such as --nrw)."""
+    roles: list[RoleEntry] = field(default_factory=list)
+    """Role, term and commit index over time (leader-based policies; empty for others)."""
 
     @property
     def name(self) -> str:
@@ -100,6 +118,7 @@ class RunResult:
             "checks": self.checks,
             "faults": [f._asdict() for f in self.faults],
             "trace": [list(t) for t in self.trace],
+            **({"roles": [list(r) for r in self.roles]} if self.roles else {}),
             "spec": self.scenario.model_dump(mode="json", by_alias=True),
         }
 
@@ -202,6 +221,7 @@ class RunResult:
             messages=messages,
             checks=data.get("checks", {}),
             params=data.get("params", {}),
+            roles=[RoleEntry(*r) for r in data.get("roles", [])],
         )
 
     def _repr_html_(self) -> str:

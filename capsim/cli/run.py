@@ -178,7 +178,7 @@ def print_results(results: list[RunResult], as_json: bool, target: Path | None,
         return
     from rich.console import Console
 
-    from capsim.report import render_table, story
+    from capsim.report import leadership_lines, render_table, story
 
     console = Console()
     sc = results[0].scenario
@@ -191,6 +191,9 @@ def print_results(results: list[RunResult], as_json: bool, target: Path | None,
             for line in lines:
                 console.print(f"  {line}", highlight=False)
     console.print(render_table(results, lang))
+    for r in results:
+        for line in leadership_lines(r, lang):
+            console.print(f"[bold]{r.policy}[/bold]: {line}", highlight=False)
     for r in results:
         lin = r.checks.get("linearizable") or {}
         if lin.get("explanation"):

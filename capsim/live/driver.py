@@ -40,7 +40,7 @@ from capsim.errors import CapsimError
 from capsim.history import Event, History
 from capsim.live.protocol import MAX_LINE, encode
 from capsim.live.proxy import LinkProxy
-from capsim.result import Message, RunResult, TraceEntry
+from capsim.result import Message, RoleEntry, RunResult, TraceEntry
 from capsim.scenario import NemesisEvent, Scenario
 from capsim.sim.workload import PlannedOp, plan
 
@@ -216,6 +216,7 @@ class LiveRun:
         self.blocked: set[tuple[str, str]] = set()
         self.events: list[Event] = []
         self.trace: list[TraceEntry] = []
+        self.roles: list[RoleEntry] = []
         self._last: dict[tuple[str, str], Any] = {}
         self.pids: list[int] = []
         self.ports: list[int] = []
@@ -302,7 +303,8 @@ class LiveRun:
                      "--nodes", ",".join(sc.nodes), "--policy", self.policy,
                      "--data", str(data_dir), "--timeout", repr(sc.timeout),
                      "--speed", repr(self.speed), "--params", json.dumps(self.params),
-                     "--initial-json", json.dumps(sc.initial), "--hold", "--lifeline"]
+                     "--initial-json", json.dumps(sc.initial), "--hold", "--lifeline",
+                     "--seed", str(self.seed)]
             for p in sc.nodes:
                 h, port = self.proxies[(n.name, p)].address
                 if p != n.name:
@@ -515,6 +517,10 @@ class LiveRun:
                             self._observe(n.name, k, v)
                     elif obj.get("type") == "stored":
                         self._observe(n.name, obj["key"], obj["value"])
+                    elif obj.get("type") == "role":
+                        self.roles.append(RoleEntry(
+                            _t(max(0.0, self.clock())), n.name, str(obj["role"]),
+                            int(obj["term"]), int(obj["commit"]), obj.get("leader")))
             except (ConnectionError, OSError, ValueError):
                 pass
             finally:
@@ -532,6 +538,20 @@ class LiveRun:
                 await self._crash(self.nodes[ev.crash])
             elif ev.recover is not None:
                 self._spawn(self._recover(self.nodes[ev.recover]))
+            elif ev.pause is not None or ev.resume is not None:
+                self._signal(self.nodes[ev.pause or ev.resume or ""],
+                             signal.SIGSTOP if ev.pause is not None else signal.SIGCONT)
+
+    def _signal(self, n: _Node, sig: signal.Signals) -> None:
+        """``pause``/``resume``: stop or continue the replica's process (its state stays).
+
+        Only this driver's own processes can be stopped; with ``--attach`` a
+        pause is left to whoever runs the replicas.
+        """
+        if self.nemesis_mode == "proxy" and n.up and n.proc is not None \
+                and n.proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(n.proc.pid, sig)
 
     async def _apply_blocked(self, only: str | None = None) -> None:
         if self.nemesis_mode == "proxy":
@@ -633,8 +653,14 @@ class LiveRun:
             key=lambda m: (m.sent, m.src, m.dst))
         checks = run_checks(history, initial=sc.initial, faults=faults, trace=trace,
                             nodes=sc.nodes, duration=sc.duration)
+        roles = sorted(self.roles, key=lambda e: e.time)
+        if roles:
+            from capsim.check.leadership import leadership
+
+            checks["leadership"] = leadership(roles, faults, sc.nodes, sc.duration)
         return RunResult(scenario=sc, policy=self.policy, seed=self.seed, history=history,
-                         trace=trace, faults=faults, messages=messages, checks=checks)
+                         trace=trace, faults=faults, messages=messages, checks=checks,
+                         roles=roles)
 
 
 def run_live(
