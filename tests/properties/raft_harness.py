@@ -21,7 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from capsim.history import History
-from capsim.policies.base import Policy, Reply, Request, Send, SetTimer, node_rng
+from capsim.policies.base import Policy, Reply, Request, Send, node_rng
 from capsim.policies.raft import LEADER, Raft, RaftParams
 from capsim.scenario import Scenario
 from capsim.sim.engine import Engine
@@ -131,6 +131,35 @@ class Script:
     def recover(self, node: str) -> None:
         self.down.discard(node)
         self._run(node, self.p[node].on_recover(0.0))
+
+
+STEP_KINDS = ("timeout", "deliver", "write", "crash", "recover")
+
+
+def play(policy: type[Raft], n: int, steps: list[tuple[str, Any]]) -> Script:
+    """Run a drawn script: ``(kind, node)`` steps, ``deliver`` taking a set of nodes.
+
+    Steps that make no sense at that point (a timeout on a crashed node, a
+    recovery of a live one) are skipped, so every drawn list is a valid run.
+    """
+    s = Script(n, policy)
+    written = 0
+    for kind, arg in steps:
+        if kind == "deliver":
+            s.deliver(set(arg))
+        elif kind == "recover":
+            if arg in s.down:
+                s.recover(arg)
+        elif arg in s.down:
+            continue
+        elif kind == "timeout":
+            s.timeout(arg)
+        elif kind == "write":
+            written += 1
+            s.write(arg, f"v{written}")
+        elif kind == "crash":
+            s.crash(arg)
+    return s
 
 
 def figure_8(policy: type[Raft]) -> Script:

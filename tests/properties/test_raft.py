@@ -1,8 +1,9 @@
-"""raft's promises under generated faults: linearizable (cas too), a leader per term, live majorities."""
+"""raft under generated faults: linearizable (cas too), one leader per term, live majorities."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from capsim.check.linearizable import check_linearizable
 from capsim.policies.raft import Raft
@@ -11,7 +12,7 @@ from capsim.testing import run
 from capsim.testing import strategies as cst
 
 from . import broken, claims
-from .raft_harness import figure_8, run_checked
+from .raft_harness import figure_8, play, run_checked
 
 RAFT_ANY_FAULTS = cst.scenarios(policy="raft", fs=("read", "write", "cas"), cuts=True,
                                 crashes=None, loss=None, workload=None, final_reads=True)
@@ -87,6 +88,28 @@ def check_majority_available(scenario: Scenario, policy: str = "raft") -> None:
 @given(RAFT_PARTITIONED)
 def test_raft_is_available_on_a_majority_side_after_an_election(scenario: Scenario) -> None:
     check_majority_available(scenario)
+
+
+def scripts(n: int) -> st.SearchStrategy[list[tuple[str, object]]]:
+    """Runs chosen step by step: any timer, any delivery among any nodes, crashes, writes."""
+    nodes = [f"S{i}" for i in range(1, n + 1)]
+    one = st.sampled_from(nodes)
+    step = st.one_of(
+        st.tuples(st.just("timeout"), one),
+        st.tuples(st.just("deliver"), st.frozensets(one, min_size=2)),
+        st.tuples(st.just("write"), one),
+        st.tuples(st.just("crash"), one),
+        st.tuples(st.just("recover"), one),
+    )
+    return st.lists(step, min_size=1, max_size=40)
+
+
+@FEWER
+@given(st.integers(min_value=2, max_value=5).flatmap(lambda n: st.tuples(st.just(n), scripts(n))))
+def test_safety_holds_whatever_is_delivered_when(case: tuple[int, list]) -> None:
+    """Election Safety and State Machine Safety when the test, not a clock, picks each step."""
+    n, steps = case
+    play(Raft, n, steps)
 
 
 def test_the_figure_8_bug_is_caught() -> None:
