@@ -274,3 +274,24 @@ def test_same_seed_same_history_bytes() -> None:
     a, b = simulate(sc), simulate(sc)
     assert a.history.to_jsonl() == b.history.to_jsonl()
     assert simulate(sc, seed=5).history.to_jsonl() != a.history.to_jsonl()
+
+
+def test_the_timeline_marks_leaders_terms_and_elections() -> None:
+    from capsim.plot.timeline import timeline
+
+    r = simulate(load_scenario(SCENARIOS / "raft-leader-partition.yaml"))
+    fig = timeline(r)
+    ax = fig.axes[0]
+    gids = {a.get_gid() for a in [*ax.patches, *ax.artists, *ax.lines] if a.get_gid()}
+    assert {"election:G1:1", "election:G2:2"} <= gids
+    leader_strips = sorted(g for g in gids if g.startswith("role:") and ":leader:" in g)
+    assert [g.split(":")[1:4] for g in leader_strips] == [["G1", "leader", "1"],
+                                                          ["G2", "leader", "2"]]
+    texts = {t.get_text().strip() for t in ax.texts}
+    assert {"term 1", "term 2"} <= texts
+    labels = [t.get_text() for t in fig.legends[0].get_texts()] if fig.legends else [
+        t.get_text() for t in ax.get_legend().get_texts()]
+    assert "leader (term)" in labels and "candidate" in labels
+    # Other policies are drawn as before: no role strips.
+    cp = timeline(simulate(seed_scenario(), policy="cp"))
+    assert not any(str(a.get_gid()).startswith("role:") for a in cp.axes[0].patches)

@@ -86,4 +86,28 @@ def leadership(
     }
 
 
-__all__ = ["leadership"]
+def role_spans(
+    roles: Sequence[RoleEntry], faults: Sequence[Fault], end: float
+) -> list[tuple[str, str, int, float, float]]:
+    """``(node, role, term, start, end)`` spans for drawing: role bands per replica.
+
+    A crash ends a span (the node is down until it says otherwise); the last
+    span of each node runs to ``end``.
+    """
+    crashes = [RoleEntry(f.start, f.groups[0][0], "down", -1, -1, None)
+               for f in faults if f.kind == "crash"]
+    out: list[tuple[str, str, int, float, float]] = []
+    current: dict[str, tuple[str, int, float]] = {}
+    for e in sorted([*roles, *crashes], key=lambda r: (r.time, r.term < 0)):
+        prev = current.get(e.node)
+        if prev is not None and (prev[0], prev[1]) == (e.role, e.term):
+            continue  # only the commit index moved
+        if prev is not None:
+            out.append((e.node, prev[0], prev[1], prev[2], e.time))
+        current[e.node] = (e.role, e.term, e.time)
+    for node, (role, term, start) in current.items():
+        out.append((node, role, term, start, max(start, end)))
+    return out
+
+
+__all__ = ["leadership", "role_spans"]
