@@ -295,3 +295,12 @@ def test_the_timeline_marks_leaders_terms_and_elections() -> None:
     # Other policies are drawn as before: no role strips.
     cp = timeline(simulate(seed_scenario(), policy="cp"))
     assert not any(str(a.get_gid()).startswith("role:") for a in cp.axes[0].patches)
+
+
+def test_the_leadership_lines_speak_chinese(tmp_path) -> None:
+    res = CliRunner().invoke(app, ["run", "--policy", "raft", "--no-plot", "--lang", "zh",
+                                   "--out", str(tmp_path / "zh")])
+    out = " ".join(res.output.split())
+    assert res.exit_code == 0, res.output
+    assert "没有任何一侧拥有多数派" in out and "成为任期 3 的领导者" in out
+    assert "无领导者时长" in out
