@@ -187,6 +187,10 @@ class Raft(Policy):
         # Volatile.
         self.state: dict[str, Any] = dict(self.initial)
         self.applied = 0
+        # Timer generations only grow, even across a crash: a timer set before
+        # the crash can never be mistaken for a new one.
+        self.egen = 0  # election timer generation: older timers are ignored
+        self.lgen = 0  # leadership generation: heartbeat timers of an old term are ignored
         self._volatile()
         self._seen: tuple[str, int, int] | None = None
 
@@ -207,8 +211,8 @@ class Raft(Policy):
         self.pending: dict[int, Request] = {}  # this node's clients, by request id
         self.reads: list[_Read] = []  # reads waiting for a heartbeat round (leader)
         self.unready: list[_Read] = []  # reads waiting for this term's first commit (leader)
-        self.egen = 0  # election timer generation: older timers are ignored
-        self.lgen = 0  # leadership generation: heartbeat timers of an old term are ignored
+        self.egen += 1
+        self.lgen += 1
         self.etimeout = 0.0  # this round's random election timeout
 
     # --- observation -------------------------------------------------------------
