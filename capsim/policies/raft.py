@@ -25,6 +25,11 @@ is committed only indirectly). Every node applies committed entries in order
 to a key-value map; a ``cas`` is decided when it is applied, identically on
 every node. A new leader appends an empty entry so that it can commit.
 
+**Messages** carry a kind for the message diagram: ``prevote``, ``vote``,
+``vote-reply`` (to either), ``append`` (AppendEntries with entries),
+``heartbeat`` (without), ``ack`` (the answer to either), ``forward`` (a
+client's request on its way to the leader, and the answer on its way back).
+
 **Heartbeats and ticks.** The leader's heartbeat timer fires every
 ``heartbeat`` seconds; each firing is a *tick* (the only clock a leader has,
 as in etcd). With ``check_quorum`` a leader that has not heard from a
@@ -441,7 +446,7 @@ class Raft(Policy):
         msg: dict[str, Any] = {"t": "answer", "rid": read.rid, "value": value}
         if error is not None:
             msg["error"] = error
-        return [Send(read.origin, msg, "forward-reply")]
+        return [Send(read.origin, msg, "forward")]
 
     def _lease(self) -> bool:
         """A majority acknowledged a round sent less than lo ago, by this leader's ticks."""
@@ -527,7 +532,7 @@ class Raft(Policy):
         term = int(msg["term"])
         grant = term > self.term and not self._in_lease() and self._up_to_date(msg)
         return [Send(src, {"t": "prevote_resp", "term": term, "granted": grant,
-                           "mine": self.term}, "prevote-reply")]
+                           "mine": self.term}, "vote-reply")]
 
     def _on_prevote_resp(self, src: str, msg: dict[str, Any]) -> list[Effect]:
         if int(msg["mine"]) > self.term and not msg["granted"]:
@@ -574,7 +579,7 @@ class Raft(Policy):
         rnd = int(msg["round"])
         if term < self.term:  # a deposed leader: tell it the news
             return [Send(src, {"t": "app_resp", "term": self.term, "ok": False, "match": 0,
-                               "hint": self.last_index, "round": rnd}, "append-reply")]
+                               "hint": self.last_index, "round": rnd}, "ack")]
         out: list[Effect] = []
         if term > self.term or self.role != FOLLOWER:
             out = self._step_down(term, src, why=(
@@ -586,7 +591,7 @@ class Raft(Policy):
         if prev > self.last_index or self.log[prev][0] != int(msg["pt"]):
             out.append(Send(src, {"t": "app_resp", "term": self.term, "ok": False, "match": 0,
                                   "hint": min(prev - 1, self.last_index), "round": rnd},
-                            "append-reply"))
+                            "ack"))
             return out
         idx = prev
         for raw in msg["entries"]:
@@ -602,7 +607,7 @@ class Raft(Policy):
             out.extend(self._apply_committed())
         out.append(Send(src, {"t": "app_resp", "term": self.term, "ok": True, "match": idx,
                               "hint": 0, "round": rnd},
-                        "append-reply" if msg["entries"] else "heartbeat-reply"))
+                        "ack"))
         return out
 
     def _on_app_resp(self, src: str, msg: dict[str, Any]) -> list[Effect]:
@@ -645,7 +650,7 @@ class Raft(Policy):
         rid = int(msg["rid"])
         if self.role != LEADER:
             return [Send(src, {"t": "answer", "rid": rid, "value": None, "error": (
-                f"{self.node} is no longer the leader (term {self.term})")}, "forward-reply")]
+                f"{self.node} is no longer the leader (term {self.term})")}, "forward")]
         value = msg.get("value")
         req = Request(rid, str(msg["f"]), str(msg["key"]),
                       tuple(value) if isinstance(value, list) else value)
