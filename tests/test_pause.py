@@ -30,8 +30,8 @@ def test_a_paused_node_answers_when_it_resumes_and_loses_nothing() -> None:
     # bob's request waited in G2's buffers, and so did G1's replication of v1,
     # which arrived first: G2 handles both, in order, at the resume.
     assert (read.type, read.value, read.start, read.end) == ("ok", "v1", 1.5, 2.0)
-    assert [f for f in r.faults if f.kind == "pause"][0][1:] == (1.0, 2.0, [["G2"]],
-                                                                 "G2 paused")
+    pause = next(f for f in r.faults if f.kind == "pause")
+    assert pause[1:] == (1.0, 2.0, [["G2"]], "G2 paused")
 
 
 def test_a_pause_longer_than_the_timeout_is_info_and_a_crash_drops_what_waited() -> None:

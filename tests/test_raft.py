@@ -304,3 +304,20 @@ def test_the_leadership_lines_speak_chinese(tmp_path) -> None:
     assert res.exit_code == 0, res.output
     assert "没有任何一侧拥有多数派" in out and "成为任期 3 的领导者" in out
     assert "无领导者时长" in out
+
+
+def test_lab_manifests_can_drive_the_live_story_under_raft(tmp_path) -> None:
+    import yaml
+
+    out = tmp_path / "k8s"
+    res = CliRunner().invoke(app, ["lab", "manifests", "--live", "--policy", "raft",
+                                   "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    job = yaml.safe_load_all((out / "09-capsim-live-job.yaml").read_text(encoding="utf-8"))
+    (obj,) = [o for o in job if o]
+    cmd = obj["spec"]["template"]["spec"]["containers"][0]["command"]
+    assert cmd[cmd.index("--policy") + 1] == "raft"
+    assert "under raft" in (out / "09-capsim-live-job.yaml").read_text(encoding="utf-8")
+    bad = CliRunner().invoke(app, ["lab", "manifests", "--live", "--policy", "paxos",
+                                   "--out", str(tmp_path / "bad")])
+    assert bad.exit_code == 2 and "unknown policy 'paxos'" in bad.output
