@@ -48,13 +48,15 @@ def check_majority_available(scenario: Scenario, policy: str = "raft") -> None:
     """Once the majority side of a partition has a leader, its nodes answer every request.
 
     An operation that starts on a node of the majority side while a leader of
-    that side leads (and still does when the operation ends), and that ends
-    before the partition does, is ``ok`` (a cas may fail on its value; it is
-    answered). And the majority side does elect: within 5 election timeouts
+    that side leads (and still does when the operation ends), at least one
+    message delay after it was elected (its first heartbeat has then told
+    every follower), and that ends before the partition does, is ``ok`` (a
+    cas may fail on its value; it is answered). And the majority side does elect: within 5 election timeouts
     of the partition's start, if the partition lasts that long.
     """
     result = run(scenario, policy=policy)
     hi = Raft.Params().election_timeout[1]
+    told = claims.upper_latency(scenario)
     majority = len(scenario.nodes) // 2 + 1
     spans: list[tuple[str, float, float]] = []  # (leader, from, to)
     open_: dict[str, float] = {}
@@ -78,7 +80,7 @@ def check_majority_available(scenario: Scenario, policy: str = "raft") -> None:
         for op in result.history.operations():
             if op.node not in side or not (f.start <= op.start and op.end < f.end):
                 continue
-            if any(a <= op.start and op.end <= b for _, a, b in leaders):
+            if any(a + told <= op.start and op.end <= b for _, a, b in leaders):
                 assert op.type == "ok" or (op.f == "cas" and op.type == "fail"), (
                     f"{op.node} is on the majority side of {f.label} and a leader led it, "
                     f"yet {claims.describe(op)}")
