@@ -11,10 +11,10 @@ from capsim import load_scenario, seed_scenario, simulate
 from capsim.cli import app
 from capsim.policies.base import Reply, Request, Role, Send, node_rng
 from capsim.policies.raft import CANDIDATE, FOLLOWER, LEADER, Raft, RaftParams
+from capsim.testing.raft import Script, figure_8
 
 from .paths import SCENARIOS
 from .properties.broken import Figure8Raft
-from .properties.raft_harness import Script, figure_8
 
 PAPER = {"pre_vote": False, "check_quorum": False}
 

@@ -91,7 +91,7 @@ def test_purity_fails_for_a_checker_with_module_state() -> None:
 
 def test_raft_safety_fails_for_a_raft_that_commits_earlier_terms_by_counting() -> None:
     """Figure 8 of the Raft paper, replayed step by step: the broken raft loses a commit."""
-    from .raft_harness import figure_8
+    from capsim.testing.raft import figure_8
 
     figure_8(claims.policy_class("raft"))  # type: ignore[arg-type]
     with pytest.raises(AssertionError, match="committed entry was overwritten"):

@@ -10,9 +10,9 @@ from capsim.policies.raft import Raft
 from capsim.scenario import Scenario
 from capsim.testing import run
 from capsim.testing import strategies as cst
+from capsim.testing.raft import figure_8, play, run_checked
 
 from . import broken, claims
-from .raft_harness import figure_8, play, run_checked
 
 RAFT_ANY_FAULTS = cst.scenarios(policy="raft", fs=("read", "write", "cas"), cuts=True,
                                 crashes=None, loss=None, workload=None, final_reads=True)
@@ -51,8 +51,9 @@ def check_majority_available(scenario: Scenario, policy: str = "raft") -> None:
     that side leads (and still does when the operation ends), at least one
     message delay after it was elected (its first heartbeat has then told
     every follower), and that ends before the partition does, is ``ok`` (a
-    cas may fail on its value; it is answered). And the majority side does elect: within 5 election timeouts
-    of the partition's start, if the partition lasts that long.
+    cas may fail on its value; it is answered). And the majority side does
+    elect: within 5 election timeouts of the partition's start, if the
+    partition lasts that long.
     """
     result = run(scenario, policy=policy)
     hi = Raft.Params().election_timeout[1]

@@ -1,5 +1,10 @@
 """Raft's safety invariants, checked after every state change (a debug-mode engine).
 
+Public test tooling, like :mod:`capsim.testing.strategies`::
+
+    from capsim.testing.raft import run_checked
+    history, steps = run_checked(scenario)   # raises AssertionError at the first violation
+
 :class:`CheckedEngine` is the simulator's engine with one addition: after
 every batch of effects (every message, timer, request, crash or recovery
 handled by any node) it checks, over the replicas' real state:
