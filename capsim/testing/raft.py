@@ -23,6 +23,7 @@ simulation would hardly ever hit (Figure 8).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from capsim.history import History
@@ -39,7 +40,7 @@ class RaftSafety:
         self.leader_of: dict[int, str] = {}
         self.committed: dict[int, Any] = {}
 
-    def check(self, policies: dict[str, Policy], when: str) -> None:
+    def check(self, policies: Mapping[str, Policy], when: str) -> None:
         for node, p in policies.items():
             assert isinstance(p, Raft)
             if p.role == LEADER:
