@@ -19,6 +19,22 @@ class TraceEntry(NamedTuple):
     value: Any
 
 
+class RoleEntry(NamedTuple):
+    """From ``time`` on, replica ``node`` is ``role`` in ``term`` with ``commit`` committed.
+
+    Recorded from a policy's :class:`~capsim.policies.base.Role` observations
+    (only leader-based policies such as ``raft`` make them): elections,
+    step-downs and the commit index, for tables and plots.
+    """
+
+    time: float
+    node: str
+    role: str
+    term: int
+    commit: int
+    leader: str | None
+
+
 class Fault(NamedTuple):
     """A span of time with a fault in force.
 
@@ -44,4 +60,4 @@ class Message(NamedTuple):
     status: str  # delivered | lost | cut | down
 
 
-__all__ = ["Fault", "Message", "TraceEntry"]
+__all__ = ["Fault", "Message", "RoleEntry", "TraceEntry"]

@@ -129,9 +129,57 @@ def render_table(results: Sequence[RunResult], lang: str | None = "en") -> Table
     for r in results:
         table.add_column(r.label, justify="right")
     all_rows = [rows(r, lang) for r in results]
+    if any("leadership" in r.checks for r in results):
+        for rs, r in zip(all_rows, results, strict=True):
+            rs.extend(leadership_rows(r, lang))
     for i, (label, _) in enumerate(all_rows[0] if all_rows else []):
         table.add_row(label, *[rs[i][1] for rs in all_rows])
     return table
+
+
+def leadership_rows(result: RunResult, lang: str | None = None) -> list[tuple[str, str]]:
+    """Two more rows for leader-based policies: who led (term), and leaderless time."""
+    ld = result.checks.get("leadership")
+    if ld is None:
+        return [(t("leaders (term)", lang), tr("n/a", lang)),
+                (t("time without a leader", lang), tr("n/a", lang))]
+    leaders = ", ".join(f"{e['node']} ({e['term']})" for e in ld["elections"]) or t(
+        "none", lang)
+    return [(t("leaders (term)", lang), leaders),
+            (t("time without a leader", lang), _secs(ld["time_without_leader"], lang))]
+
+
+def leadership_lines(result: RunResult, lang: str | None = None) -> list[str]:
+    """The run's elections and step-downs in words, and why a partition had no leader."""
+    ld = result.checks.get("leadership")
+    if ld is None:
+        return []
+    events: list[tuple[float, int, str]] = []
+    for e in ld["elections"]:
+        if e["after"] is None:
+            text = t("{node} became leader of term {term} at t={time:g}.", lang,
+                     node=e["node"], term=e["term"], time=round(e["time"], 3))
+        else:
+            text = t("{node} became leader of term {term} at t={time:g}, after {after:g} s "
+                     "without a leader.", lang, node=e["node"], term=e["term"],
+                     time=round(e["time"], 3), after=round(e["after"], 3))
+        events.append((e["time"], 1, text))
+    for e in ld["step_downs"]:
+        msg = ("{node}, leader of term {term}, crashed at t={time:g}." if e.get("crashed")
+               else "{node} stepped down as leader of term {term} at t={time:g}.")
+        events.append((e["time"], 0, t(msg, lang, node=e["node"], term=e["term"],
+                                       time=round(e["time"], 3))))
+    for p in ld["no_majority"]:
+        events.append((p["start"], 2, t(
+            "During the partition {label} (t={start:g} to {end:g}) no side holds a majority "
+            "({majority} of {n} nodes): nobody can be elected, so no write can commit.",
+            lang, label=p["label"], start=p["start"], end=p["end"], majority=ld["majority"],
+            n=len(result.scenario.nodes))))
+    if ld["two_leaders"]:
+        events.append((0.0, -1, t("Two nodes led in the same term {terms}: Election Safety "
+                                  "is broken.", lang,
+                                  terms=", ".join(map(str, ld["two_leaders"])))))
+    return [text for _, _, text in sorted(events, key=lambda x: (x[0], x[1]))]
 
 
 def result_html(result: RunResult, lang: str | None = None) -> str:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from capsim._version import __version__
 from capsim.history import History
-from capsim.records import Fault, Message, TraceEntry
+from capsim.records import Fault, Message, RoleEntry, TraceEntry
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -36,6 +36,8 @@ class RunResult:
     checks: dict[str, Any] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
     """The policy's effective tunables (scenario ``params`` plus overrides such as --nrw)."""
+    roles: list[RoleEntry] = field(default_factory=list)
+    """Role, term and commit index over time (leader-based policies; empty for others)."""
 
     @property
     def name(self) -> str:
@@ -67,6 +69,7 @@ class RunResult:
             "checks": self.checks,
             "faults": [f._asdict() for f in self.faults],
             "trace": [list(t) for t in self.trace],
+            **({"roles": [list(r) for r in self.roles]} if self.roles else {}),
             "spec": self.scenario.model_dump(mode="json", by_alias=True),
         }
 
@@ -169,6 +172,7 @@ class RunResult:
             messages=messages,
             checks=data.get("checks", {}),
             params=data.get("params", {}),
+            roles=[RoleEntry(*r) for r in data.get("roles", [])],
         )
 
     def _repr_html_(self) -> str:

@@ -147,16 +147,19 @@ class OneWayCut(_Model):
     to: list[str] = Field(min_length=1)
 
 
-_FAULT_KINDS = ("partition", "cut", "heal", "crash", "recover")
+_FAULT_KINDS = ("partition", "cut", "heal", "crash", "recover", "pause", "resume")
 
 
 class NemesisEvent(_Model):
-    """One fault at time ``at``: exactly one of partition, cut, heal, crash, recover.
+    """One fault at time ``at``: one of partition, cut, heal, crash, recover, pause, resume.
 
     ``partition`` lists groups of nodes that can only talk inside their group;
     nodes not named form one more group together. ``heal: true`` removes every
     partition and cut. A crashed node drops everything and answers nobody; on
-    ``recover`` it keeps what its policy stores durably.
+    ``recover`` it keeps what its policy stores durably. A paused node (a
+    stopped process: SIGSTOP, a long garbage-collection pause) loses nothing:
+    messages, requests and timers wait until ``resume``, then it handles them
+    in order, all at once.
     """
 
     at: float = Field(ge=0)
@@ -165,6 +168,8 @@ class NemesisEvent(_Model):
     heal: bool | None = None
     crash: str | None = None
     recover: str | None = None
+    pause: str | None = None
+    resume: str | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> NemesisEvent:
@@ -412,7 +417,7 @@ def _cross_check(s: Scenario) -> list[tuple[Loc, str]]:
                 for j, n in enumerate(members):
                     if n not in nodes:
                         out.append((("nemesis", i, "cut", side, j), _unknown_node(n, node_list)))
-        for kind in ("crash", "recover"):
+        for kind in ("crash", "recover", "pause", "resume"):
             n = getattr(ev, kind)
             if n is not None and n not in nodes:
                 out.append((("nemesis", i, kind), _unknown_node(n, node_list)))

@@ -143,6 +143,13 @@ def manifests(
             "Service), a NetworkPolicy pair that cuts G1 from G2, and capsim live Jobs.",
         ),
     ] = False,
+    policy: Annotated[
+        str,
+        typer.Option(
+            "--policy", "-p",
+            help="Policies the live Jobs run the story under, comma-separated (with --live).",
+        ),
+    ] = "cp,ap",
 ) -> None:
     """Write the course's Kubernetes objects as current YAML, one file per topic.
 
@@ -157,7 +164,8 @@ def manifests(
 
         if out.exists() and not force:  # say so before spending time on the schemas
             raise OutputExistsError(f"{out} already exists; pass --force to replace it")
-        opts = m.options(k8s_version, image or m.DEFAULT_IMAGE, mysql_ip or m.DEFAULT_MYSQL_IP)
+        opts = m.options(k8s_version, image or m.DEFAULT_IMAGE, mysql_ip or m.DEFAULT_MYSQL_IP,
+                         policies=tuple(p.strip() for p in policy.split(",") if p.strip()))
         sets = ("course", "live") if live else ("course",)
         files = m.build(opts, sets)
         checked = m.validate(files, opts.k8s)

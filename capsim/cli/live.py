@@ -121,6 +121,9 @@ def serve(
         help="Run timers K times faster (a driver with --speed K passes the same K).")] = 1.0,
     hold: Annotated[bool, typer.Option(
         help="Listen, but start the policy only when a driver says 'start'.")] = False,
+    seed: Annotated[int, typer.Option(
+        help="The run's seed; the policy's own random generator (raft's election "
+        "timeouts) is seeded from it and the node's name.")] = 0,
     lifeline: Annotated[bool, typer.Option(
         help="Exit when standard input closes (used by `capsim live`).")] = False,
     standby: Annotated[bool, typer.Option(
@@ -204,7 +207,7 @@ def serve(
             cfg = ServerConfig(node=node, peers=peers, policy=policy, nodes=order,
                                initial=init, params=pparams,
                                timeout=tmo if timeout is None else timeout,
-                               speed=speed, data=data, hold=hold, self_link=own,
+                               speed=speed, data=data, hold=hold, self_link=own, seed=seed,
                                secret=secret, client_auth=signed_clients,
                                max_conns=max_conns, idle_timeout=idle_timeout)
         except CapsimError as exc:

@@ -157,7 +157,7 @@ def print_results(results: list[RunResult], as_json: bool, target: Path | None,
     from rich.console import Console
 
     from capsim.i18n import localize, t
-    from capsim.report import render_table, story
+    from capsim.report import leadership_lines, render_table, story
 
     console = Console()
     sc = results[0].scenario
@@ -170,6 +170,9 @@ def print_results(results: list[RunResult], as_json: bool, target: Path | None,
             for line in lines:
                 console.print(f"  {line}", highlight=False)
     console.print(render_table(results, lang))
+    for r in results:
+        for line in leadership_lines(r, lang):
+            console.print(f"[bold]{r.policy}[/bold]: {line}", highlight=False)
     for r in results:
         lin = r.checks.get("linearizable") or {}
         if lin.get("explanation"):

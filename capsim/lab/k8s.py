@@ -39,6 +39,8 @@ class Options:
     mysql_ip: str = DEFAULT_MYSQL_IP
     scenario: str = field(default="", repr=False)
     """The scenario YAML the Job runs; empty means the packaged seed story."""
+    policies: tuple[str, ...] = ("cp", "ap")
+    """The policies the live driver Jobs run the story under (``--policy``)."""
 
     @property
     def k8s_tuple(self) -> tuple[int, int]:

@@ -206,7 +206,7 @@ def partition(opts: Options) -> list[ManifestFile]:
 def _driver_job(name: str, opts: Options, scenario: str, extra: list[str]) -> Obj:
     attach = ",".join(f"{n}={member(i)}" for i, n in enumerate(NODES))
     command = ["capsim", "live", f"{LIVE_SCENARIO_MOUNT}/{scenario}", "--attach", attach,
-               "--policy", "cp,ap", "--no-write", *extra]
+               "--policy", ",".join(opts.policies), "--no-write", *extra]
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
@@ -235,8 +235,9 @@ def driver_jobs(opts: Options) -> list[ManifestFile]:
     return [
         ManifestFile(
             LIVE_JOB_FILE,
-            "Drive the seed story against the replica pods under cp and ap; the replicas "
-            "cut and heal their own link on capsim's cue.",
+            f"Drive the seed story against the replica pods under "
+            f"{' and '.join(opts.policies)}; the replicas cut and heal their own link on "
+            "capsim's cue.",
             "new in capsim: `capsim live --attach`: the simulator's scenario, real pods",
             (_driver_job(LIVE_JOB, opts, "partition.yaml", []),),
             (f"read it: kubectl logs job/{LIVE_JOB}",

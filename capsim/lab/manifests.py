@@ -50,13 +50,21 @@ def options(
     image: str = DEFAULT_IMAGE,
     mysql_ip: str = DEFAULT_MYSQL_IP,
     scenario: str = "",
+    policies: tuple[str, ...] = ("cp", "ap"),
 ) -> Options:
     """Validated :class:`Options`; every problem is a :class:`ManifestError` naming the option."""
+    from capsim.policies import REGISTRY
+
+    unknown = [p for p in policies if p not in REGISTRY]
+    if unknown or not policies:
+        raise ManifestError(f"--policy {','.join(policies)!s}: unknown policy "
+                            f"{', '.join(map(repr, unknown)) or '(none given)'}; "
+                            f"valid policies: {', '.join(REGISTRY)}")
     try:
         minor = k8s_minor(k8s)
     except ValueError as exc:
         raise ManifestError(f"--k8s-version: {exc}") from None
-    opts = Options(minor, image, mysql_ip, scenario)
+    opts = Options(minor, image, mysql_ip, scenario, tuple(policies))
     if opts.k8s_tuple < MIN_K8S:
         floor = ".".join(map(str, MIN_K8S))
         raise ManifestError(

@@ -41,7 +41,8 @@ from capsim.history import Event, History
 from capsim.live.auth import SECRET_ENV, SECRET_FILE_ENV, AuthError, Signer, Verifier, new_secret
 from capsim.live.protocol import MAX_LINE, encode
 from capsim.live.proxy import LinkProxy
-from capsim.result import Message, RunResult, TraceEntry
+from capsim.records import Message, RoleEntry, TraceEntry
+from capsim.result import RunResult
 from capsim.scenario import NemesisEvent, Scenario
 from capsim.sim.workload import PlannedOp, plan
 
@@ -268,6 +269,7 @@ class LiveRun:
         self.blocked: set[tuple[str, str]] = set()
         self.events: list[Event] = []
         self.trace: list[TraceEntry] = []
+        self.roles: list[RoleEntry] = []
         self._last: dict[tuple[str, str], Any] = {}
         self.pids: list[int] = []
         self.procs: list[asyncio.subprocess.Process] = []
@@ -433,7 +435,8 @@ class LiveRun:
                      "--nodes", ",".join(sc.nodes), "--policy", self.policy,
                      "--data", str(data_dir), "--timeout", repr(sc.timeout),
                      "--speed", repr(self.speed), "--params", json.dumps(self.params),
-                     "--initial-json", json.dumps(sc.initial), "--hold", "--lifeline"]
+                     "--initial-json", json.dumps(sc.initial), "--hold", "--lifeline",
+                     "--seed", str(self.seed)]
             for p in sc.nodes:
                 h, port = self.proxies[(n.name, p)].address
                 if p != n.name:
@@ -691,7 +694,12 @@ class LiveRun:
             if t == "stored" and isinstance(obj.get("key"), str) and "value" in obj:
                 self._observe(n.name, obj["key"], obj["value"])
                 return
-        except ValueError:
+            if t == "role":
+                self.roles.append(RoleEntry(
+                    _t(max(0.0, self.clock())), n.name, str(obj["role"]),
+                    int(obj["term"]), int(obj["commit"]), obj.get("leader")))
+                return
+        except (ValueError, KeyError, TypeError):
             pass
         raise HarnessError(f"replica {n.name}'s watch sent a line capsim cannot read: "
                            f"{line[:200].decode('utf-8', 'replace').strip()!r}")
@@ -708,6 +716,20 @@ class LiveRun:
             elif ev.recover is not None:
                 self._spawn(self._recover(self.nodes[ev.recover]),
                             f"the recovery of replica {ev.recover}")
+            elif ev.pause is not None or ev.resume is not None:
+                self._signal(self.nodes[ev.pause or ev.resume or ""],
+                             signal.SIGSTOP if ev.pause is not None else signal.SIGCONT)
+
+    def _signal(self, n: _Node, sig: signal.Signals) -> None:
+        """``pause``/``resume``: stop or continue the replica's process (its state stays).
+
+        Only this driver's own processes can be stopped; with ``--attach`` a
+        pause is left to whoever runs the replicas.
+        """
+        if self.nemesis_mode == "proxy" and n.up and n.proc is not None \
+                and n.proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(n.proc.pid, sig)
 
     async def _apply_blocked(self, only: str | None = None) -> None:
         if self.nemesis_mode == "proxy":
@@ -822,9 +844,14 @@ class LiveRun:
         from capsim.policies import get_policy
 
         params = get_policy(self.policy).Params.model_validate(self.params).model_dump(mode="json")
+        roles = sorted(self.roles, key=lambda e: e.time)
+        if roles:
+            from capsim.check.leadership import leadership
+
+            checks["leadership"] = leadership(roles, faults, sc.nodes, sc.duration)
         return RunResult(scenario=sc, policy=self.policy, seed=self.seed, history=history,
                          trace=trace, faults=faults, messages=messages, checks=checks,
-                         params=params)
+                         params=params, roles=roles)
 
 
 def _main_thread() -> bool:

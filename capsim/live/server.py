@@ -34,8 +34,8 @@ from typing import Any, TextIO
 from capsim.errors import CapsimError
 from capsim.live.auth import AuthError, Signer, Verifier
 from capsim.live.protocol import MAX_ID, MAX_LINE, ProtocolError, check_request, decode, encode
-from capsim.policies import Reply, Request, Send, SetTimer, Stored, get_policy
-from capsim.policies.base import Policy
+from capsim.policies import Reply, Request, Role, Send, SetTimer, Stored, get_policy
+from capsim.policies.base import Policy, node_rng
 
 STATE_FILE = "state.json"
 CONNECT_TIMEOUT = 0.5
@@ -72,6 +72,9 @@ class ServerConfig:
     data: Path | None = None
     hold: bool = False
     """Wait for a ``start`` control message before starting the policy (the driver's t=0)."""
+    seed: int = 0
+    """The run's seed: the policy's own generator is seeded from it and the node's name,
+    as in the simulator (``raft`` draws its election timeouts from it)."""
     self_link: tuple[str, int] | None = None
     """Where this replica's messages to itself go (a driver's proxy, to delay them like
     the simulator does); without one they are handed back at once."""
@@ -108,7 +111,8 @@ def build_policy(cfg: ServerConfig) -> Policy:
         params = cls.Params.model_validate(cfg.params)
     except Exception as exc:
         raise CapsimError(f"bad parameters for policy {cfg.policy!r}: {exc}") from None
-    return cls(cfg.node, cfg.nodes, cfg.initial, params, timeout=cfg.timeout)
+    return cls(cfg.node, cfg.nodes, cfg.initial, params, timeout=cfg.timeout,
+               rng=node_rng(cfg.seed, cfg.node))
 
 
 def load_state(data: Path, node: str) -> dict[str, Any] | None:
@@ -394,6 +398,14 @@ class Replica:
                 self.keys.add(e.key)
                 line = encode({"type": "stored", "node": self.cfg.node, "key": e.key,
                                "value": e.value})
+                for w in list(self.watchers):
+                    if w.is_closing():
+                        self.watchers.discard(w)
+                    else:
+                        self._send(w, line)
+            elif cls is Role:
+                line = encode({"type": "role", "node": self.cfg.node, "role": e.role,
+                               "term": e.term, "commit": e.commit, "leader": e.leader})
                 for w in list(self.watchers):
                     if w.is_closing():
                         self.watchers.discard(w)

@@ -60,7 +60,7 @@ class Legend:
             self.entries.setdefault(k, v)
 
     _ORDER = ("ok", "fail", "info", "stale", "violation", "partition", "crash", "converged",
-              "breaks")
+              "breaks", "leader", "candidate")
 
     def handles(self, max_values: int = 8) -> list[Any]:
         # Past a handful of values the colours repeat: the band labels say which.
@@ -324,6 +324,11 @@ def draw_lanes(
             ax.text(f.start + scale.units(5), yc, tr("plot.down", lang), ha="left",
                     va="center", fontsize=9, color="white", fontweight="bold", zorder=4,
                     clip_on=True)
+
+    if result.roles:  # leader-based policies: role strips and elections
+        from capsim.plot.roles import draw_roles
+
+        draw_roles(ax, result, lay.replica_y, BAND_H, x_hi, legend, lang)
 
     # -- convergence and the linearizability break --------------------------
     conv = result.checks.get("convergence") or {}

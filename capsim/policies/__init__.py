@@ -7,16 +7,18 @@ the property tests (which iterate over the registry) pick it up.
 from __future__ import annotations
 
 from capsim.policies.ap import AP
-from capsim.policies.base import Effect, Policy, Reply, Request, Send, SetTimer, Stored
+from capsim.policies.base import Effect, Policy, Reply, Request, Role, Send, SetTimer, Stored
 from capsim.policies.cp import CP
 from capsim.policies.lock import Lock
 from capsim.policies.quorum import Quorum
+from capsim.policies.raft import Raft
 
 REGISTRY: dict[str, type[Policy]] = {
     "cp": CP,
     "ap": AP,
     "quorum": Quorum,
     "lock": Lock,
+    "raft": Raft,
 }
 
 
@@ -40,8 +42,10 @@ __all__ = [
     "Lock",
     "Policy",
     "Quorum",
+    "Raft",
     "Reply",
     "Request",
+    "Role",
     "Send",
     "SetTimer",
     "Stored",
