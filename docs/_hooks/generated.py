@@ -184,8 +184,23 @@ def repo_links(markdown: str, src_uri: str) -> str:
     return markdown
 
 
+CJK_BREAK = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])\n"
+                       r"(?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])")
+
+
+def join_cjk_lines(markdown: str) -> str:
+    """Join a paragraph's lines where both sides are Chinese (outside code blocks).
+
+    A line break inside a paragraph renders as a space, which Chinese text
+    does not have; the source keeps short lines for readable diffs.
+    """
+    parts = re.split(r"(^```.*?^```$)", markdown, flags=re.M | re.S)
+    return "".join(p if p.startswith("```") else CJK_BREAK.sub("", p) for p in parts)
+
+
 def on_page_markdown(markdown: str, page: Any, **_: Any) -> str:
-    return repo_links(expand(markdown), page.file.src_uri)
+    text = repo_links(expand(markdown), page.file.src_uri)
+    return join_cjk_lines(text) if page.file.src_uri.endswith(".zh.md") else text
 
 
 def on_files(files: Any, config: Any) -> Any:
