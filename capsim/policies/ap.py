@@ -13,7 +13,7 @@ Durable: the map and the clock. Volatile: nothing else.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -28,6 +28,8 @@ from capsim.policies.base import (
     SetTimer,
     Stored,
     Version,
+    freeze_store,
+    thaw_store,
     version,
 )
 
@@ -68,6 +70,13 @@ class AP(Policy):
     def restore(self, state: Mapping[str, Any]) -> None:
         super().restore(state)
         self.clock = int(state.get("clock", self.clock))
+
+    def snapshot(self) -> Hashable:
+        return (freeze_store(self.store), self.clock)
+
+    def restore_snapshot(self, snap: Hashable) -> None:
+        store, self.clock = snap  # type: ignore[misc]
+        self.store = thaw_store(store)
 
     def start(self, now: float) -> list[Effect]:
         return [SetTimer(self.sync_interval, "sync")] if self.peers else []
