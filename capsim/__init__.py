@@ -32,6 +32,8 @@ _EXPORTS: dict[str, str] = {
     "ScenarioError": "capsim.errors",
     "TraceEntry": "capsim.result",
     "check_linearizable": "capsim.check.linearizable",
+    "explore": "capsim.explore.run",
+    "ExploreResult": "capsim.explore.run",
     "load_scenario": "capsim.scenario",
     "parse_scenario": "capsim.scenario",
     "parse_scenario_text": "capsim.scenario",
@@ -57,6 +59,8 @@ __all__ = [
     "TraceEntry",
     "__version__",
     "check_linearizable",
+    "explore",
+    "ExploreResult",
     "load_scenario",
     "parse_scenario",
     "parse_scenario_text",
@@ -85,6 +89,7 @@ if TYPE_CHECKING:
     from capsim.check import run_checks
     from capsim.check.linearizable import check_linearizable
     from capsim.errors import CapsimError, HistoryFormatError, Problem, ScenarioError
+    from capsim.explore.run import ExploreResult, explore
     from capsim.history import Event, History, Operation
     from capsim.policies import REGISTRY as POLICIES
     from capsim.policies.base import Policy

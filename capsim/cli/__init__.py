@@ -19,6 +19,7 @@ from capsim.cli import pbs as _pbs  # noqa: F401
 from capsim.cli import sweep as _sweep  # noqa: F401
 from capsim.cli import live as _live  # noqa: F401
 from capsim.cli import lab as _lab  # noqa: F401
+from capsim.cli import explore as _explore  # noqa: F401
 
 # --- end of command modules ---------------------------------------------
 
