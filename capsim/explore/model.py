@@ -42,10 +42,13 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from capsim.explore.linear import KeyFrontier, LinOp
-from capsim.policies.base import Policy, Reply, Request, Send, SetTimer
+from capsim.policies.base import Policy, Reply, Request, Send, SetTimer, Stored
 from capsim.scenario import Scenario
 from capsim.sim.schedule import POLICY_NOW, canon, client_plans
 from capsim.sim.workload import PlannedOp
+
+MEMO_LIMIT = 500_000
+"""Local transitions remembered (replica snapshot + event -> effects); cleared when full."""
 
 # A message in flight: (src, dst, kind, payload as canonical JSON).
 Msg = tuple[str, str, str, str]
@@ -109,6 +112,7 @@ class Model:
         ]
         # Snapshots of the replicas as built (fails early if a policy has none).
         self._fresh = [r.snapshot() for r in self.replicas]
+        self._memo: dict[Any, Any] = {}
         self.client_names, plans, _ = client_plans(scenario)
         self.ops: list[PlannedOp] = []  # op id -> planned op; its request id is op id + 1
         self.client_ops: list[list[int]] = []
@@ -244,13 +248,19 @@ class Model:
         invoked: int | None = None
         kind = a[0]
 
-        def run(node: str, call: Callable[[Policy], list[Any]]) -> None:
+        def run(node: str, event: tuple[Any, ...], call: Callable[[Policy], list[Any]]) -> None:
             i = self.index[node]
-            r = self.replicas[i]
-            r.restore_snapshot(pols[i])
-            effects = call(r)
-            pols[i] = r.snapshot()
-            self._effects(node, effects, flight, timers, faults, clients, completions, rec, now)
+            memo_key = (i, pols[i], event)
+            hit = self._memo.get(memo_key)
+            if hit is None:
+                r = self.replicas[i]
+                r.restore_snapshot(pols[i])
+                hit = (self._prepare(call(r)), r.snapshot())
+                if len(self._memo) >= MEMO_LIMIT:
+                    self._memo.clear()
+                self._memo[memo_key] = hit
+            pols[i] = hit[1]
+            self._effects(node, hit[0], flight, timers, faults, clients, completions, rec)
 
         if kind == "fault":
             ev = self.nemesis[faults]
@@ -265,7 +275,7 @@ class Model:
                 pols[i] = r.snapshot()
                 timers = [t for t in timers if t[0] != ev.crash]
             elif ev.recover is not None and ev.recover in self.down[faults - 1]:
-                run(ev.recover, lambda r: r.on_recover(now))
+                run(ev.recover, ("recover",), lambda r: r.on_recover(now))
         elif kind == "invoke":
             c = a[1]
             pos = clients[c][0]
@@ -277,7 +287,7 @@ class Model:
                 rec.append(("invoke", gid))
             if op.node not in self.down[faults]:
                 req = Request(gid + 1, op.f, op.key, op.value)
-                run(op.node, lambda r: r.on_request(now, req))
+                run(op.node, ("request", req), lambda r: r.on_request(now, req))
         elif kind in ("deliver", "drop", "lost"):
             m = a[1]
             flight.remove(m)
@@ -287,15 +297,14 @@ class Model:
                 rec.append((kind, m))
             if kind == "deliver":
                 src, dst, _, payload = m
-                msg = json.loads(payload)
-                run(dst, lambda r: r.on_message(now, src, msg))
+                run(dst, ("message", src, payload),
+                    lambda r: r.on_message(now, src, json.loads(payload)))
         elif kind == "timer":
             tm = a[1]
             timers.remove(tm)
             if rec is not None:
                 rec.append(("timer", tm))
-            token = json.loads(tm[1])
-            run(tm[0], lambda r: r.on_timer(now, token))
+            run(tm[0], ("timer", tm[1]), lambda r: r.on_timer(now, json.loads(tm[1])))
         elif kind == "timeout":
             c = a[1]
             gid = clients[c][1]
@@ -328,40 +337,58 @@ class Model:
                   tuple(keys)),
             completions, violation, rec)
 
-    def _effects(self, node: str, effects: list[Any], flight: list[Msg], timers: list[Timer],
-                 faults: int, clients: list[tuple[int, int]], completions: list[Completion],
-                 rec: list[tuple[str, Any]] | None, now: float) -> None:
-        """Carry out ``node``'s effects on the lists of the state being built."""
-        blocked = self.blocked[faults]
+    @staticmethod
+    def _prepare(effects: list[Any]) -> tuple[tuple[Any, ...], ...]:
+        """Effects in the explorer's own form: messages and tokens as canonical JSON."""
+        out: list[tuple[Any, ...]] = []
         for e in effects:
             cls = type(e)
             if cls is Send:
-                m = (node, e.dst, e.kind, canon(e.msg))
-                if (node, e.dst) in blocked:
+                out.append(("send", e.dst, e.kind, canon(e.msg)))
+            elif cls is SetTimer:
+                out.append(("timer", canon(e.token)))
+            elif cls is Reply:
+                out.append(("reply", e.request, e.type, e.value, e.error))
+            elif cls is Stored:
+                out.append(("stored", e.key, e.value))
+            else:  # pragma: no cover - a policy bug
+                raise TypeError(f"a policy returned {e!r}, which is not an effect")
+        return tuple(out)
+
+    def _effects(self, node: str, effects: tuple[tuple[Any, ...], ...], flight: list[Msg],
+                 timers: list[Timer], faults: int, clients: list[tuple[int, int, bool]],
+                 completions: list[Completion], rec: list[tuple[str, Any]] | None) -> None:
+        """Carry out ``node``'s effects on the lists of the state being built."""
+        blocked = self.blocked[faults]
+        for e in effects:
+            tag = e[0]
+            if tag == "send":
+                m = (node, e[1], e[2], e[3])
+                if (node, e[1]) in blocked:
                     if rec is not None:
                         rec.append(("cut", m))
                 else:
                     flight.append(m)
                     if rec is not None:
                         rec.append(("send", m))
-            elif cls is SetTimer:
-                timers.append((node, canon(e.token)))
-            elif cls is Reply:
-                gid = e.request - 1
+            elif tag == "timer":
+                timers.append((node, e[1]))
+            elif tag == "reply":
+                gid = e[1] - 1
                 for c, (pos, busy, counted) in enumerate(clients):
                     if busy == gid:
                         clients[c] = (pos, -1, False)
                         op = self.ops[gid]
-                        value = e.value if op.f == "read" else op.value
-                        if e.type != "ok" and op.f == "read":
+                        value = e[3] if op.f == "read" else op.value
+                        if e[2] != "ok" and op.f == "read":
                             value = None
-                        comp = Completion(gid, e.type, value, e.error, True, counted)
+                        comp = Completion(gid, e[2], value, e[4], True, counted)
                         completions.append(comp)
                         if rec is not None:
                             rec.append(("complete", comp))
                         break
-            elif rec is not None:  # Stored
-                rec.append(("stored", (node, e.key, e.value)))
+            elif rec is not None:  # stored
+                rec.append(("stored", (node, e[1], e[2])))
 
 
 def _freeze(v: Any) -> Any:

@@ -51,6 +51,7 @@ class Outcome:
     stopped: str | None  # why the search ended early (None: every state was explored)
     found: dict[str, Found] = field(default_factory=dict)
     fingerprints: bool = False
+    states: list[State] | None = None  # every state visited, when asked (tests)
 
 
 def bfs(
@@ -63,6 +64,7 @@ def bfs(
     fingerprints: bool = False,
     on_progress: Callable[[Progress], None] | None = None,
     progress_every: float = 1.0,
+    keep_states: bool = False,
 ) -> Outcome:
     """Explore every state reachable in ``model`` (within the budgets)."""
     t0 = time.monotonic()
@@ -76,12 +78,13 @@ def bfs(
     for v in checker.on_state(model, init):
         out.found.setdefault(v.property, Found(v, [], 1))
     queue: deque[tuple[State, int]] = deque([(init, 0)])
+    kept: list[State] | None = [init] if keep_states else None
+    out.states = kept
     next_report = t0 + progress_every
     wanted = set(checker.properties)
     try:
         while queue:
-            if wanted <= set(out.found):
-                out.stopped = None
+            if wanted and wanted <= set(out.found):
                 break
             s, depth = queue.popleft()
             prog.depth = max(prog.depth, depth)
@@ -101,6 +104,8 @@ def bfs(
                     continue
                 visited[k2] = (ks, a)
                 prog.states += 1
+                if kept is not None:
+                    kept.append(r.state)
                 for v in checker.on_state(model, r.state):
                     if v.property not in out.found:
                         out.found[v.property] = Found(v, _path(visited, k2), prog.states)
@@ -120,9 +125,7 @@ def bfs(
         out.stopped = "Ctrl-C"
     prog.frontier = len(queue)
     prog.seconds = time.monotonic() - t0
-    out.complete = out.stopped is None and (not queue or wanted <= set(out.found))
-    if out.stopped is None and queue and not wanted <= set(out.found):
-        out.stopped = "an unexplored frontier"  # pragma: no cover - loop ends otherwise
+    out.complete = out.stopped is None
     return out
 
 
