@@ -192,10 +192,10 @@ def _print(res: ExploreResult, written: dict[str, Path], lang: str) -> None:
     for prop, r in res.properties.items():
         name = _prop_word(prop, lang)
         if r.holds is True:
-            typer.echo(f"{res.policy:<4}" + t("{property} in every schedule: {stats}", lang,
+            typer.echo(_who(res.policy) + t("{property} in every schedule: {stats}", lang,
                                               property=name, stats=stats))
         elif r.holds is None:
-            typer.echo(f"{res.policy:<4}" + t(
+            typer.echo(_who(res.policy) + t(
                 "{property}: incomplete, stopped by {why}: {states} states explored up to "
                 "depth {depth}, no violation so far", lang, property=name, why=res.stopped,
                 states=f"{res.states:,}", depth=res.depth))
@@ -209,7 +209,7 @@ def _print_counterexample(res: ExploreResult, prop: str, ce: Counterexample,
                           folder: Path | None, lang: str) -> None:
     from capsim.i18n import t
 
-    typer.echo(f"{res.policy:<4}" + t(
+    typer.echo(_who(res.policy) + t(
         "NOT {property}: shortest counterexample has {steps} steps (found after {states} "
         "states)", lang, property=_prop_word(prop, lang), steps=ce.steps,
         states=f"{ce.after_states:,}"))
@@ -219,6 +219,11 @@ def _print_counterexample(res: ExploreResult, prop: str, ce: Counterexample,
     if folder is not None:
         files = ", ".join(sorted(p.name for p in folder.iterdir()))
         typer.echo("    " + t("written to {folder}/ ({files})", lang, folder=folder, files=files))
+
+
+def _who(policy: str) -> str:
+    """``cp  `` / ``abd-no-writeback ``: the policy at the start of a verdict line."""
+    return policy.ljust(3) + " "
 
 
 def _prop_word(prop: str, lang: str) -> str:
