@@ -67,7 +67,7 @@ def test_replaying_from_a_restored_snapshot_gives_the_same_effects(
         return {n: cls(n, sc.nodes, sc.initial, params, timeout=sc.timeout) for n in sc.nodes}
 
     live = fresh()
-    for n, r in live.items():
+    for r in live.values():
         r.start(0.0)
     calls = _calls(model, path)
     restored: dict[str, Any] | None = None

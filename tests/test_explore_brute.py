@@ -89,6 +89,7 @@ class World:
         self.blocked: set[tuple[str, str]] = set()
         self.drops = drops
         self.events: list[Event] = []
+        self.steps: list[Any] = []
         for node in self.nodes:
             self.effects(node, self.reps[node].start(0.0))
 
@@ -105,8 +106,6 @@ class World:
     def record(self, c: str, op: Any, type_: str, value: Any, error: str | None = None) -> None:
         self.events.append(Event(len(self.events), float(len(self.steps)), c, self.home[c],
                                  type_, op.f, op.key, value, error))
-
-    steps: list[Any] = []
 
     def effects(self, node: str, effs: list[Any]) -> None:
         for e in effs:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from capsim.cli.app import app
-from capsim.cli.common import die, split_csv, user_errors
+from capsim.cli.common import split_csv, user_errors
 from capsim.cli.plotopts import LANG_HELP, check_lang
 
 if TYPE_CHECKING:
@@ -28,7 +28,8 @@ def explore(
     policy: Annotated[
         str | None,
         typer.Option("--policy", "-p",
-                     help="Policy or comma-separated policies, e.g. cp,ap. Default: the scenario's."),
+                     help="Policy or comma-separated policies, e.g. cp,ap. "
+                     "Default: the scenario's."),
     ] = None,
     prop: Annotated[
         str,
@@ -45,7 +46,8 @@ def explore(
         int | None, typer.Option("--max-states", min=1, help="Stop after this many states.")
     ] = None,
     max_depth: Annotated[
-        int | None, typer.Option("--max-depth", min=1, help="Explore schedules up to this many steps.")
+        int | None,
+        typer.Option("--max-depth", min=1, help="Explore schedules up to this many steps."),
     ] = None,
     time_limit: Annotated[
         float | None, typer.Option("--time-limit", min=0.0, help="Stop after this many seconds.")
@@ -57,7 +59,8 @@ def explore(
     ] = False,
     out: Annotated[
         Path | None,
-        typer.Option("--out", "-o", help="Folder for counterexamples (default: runs/<scenario name>)."),
+        typer.Option("--out", "-o",
+                     help="Folder for counterexamples (default: runs/<scenario name>)."),
     ] = None,
     force: Annotated[
         bool, typer.Option("--force", "-f", help="Replace counterexample folders that exist.")

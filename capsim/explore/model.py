@@ -99,7 +99,8 @@ class Model:
                  *, drops: int = 0, availability: str | None = None) -> None:
         """``availability``: which requests must be answered ok — ``"live"`` (to any
         live replica), ``"majority"`` (to a live replica on a side of the network
-        with a majority of the replicas) or None (not tracked)."""
+        with a majority of the replicas) or None (not tracked).
+        """
         self.availability = availability
         self.scenario = scenario
         self.policy_cls = policy_cls
@@ -223,7 +224,7 @@ class Model:
         return out
 
     def counts(self, node: str, faults: int) -> bool:
-        """Must a request to ``node``, issued after ``faults`` faults, be answered ok?"""
+        """Whether a request to ``node``, issued after ``faults`` faults, must be answered ok."""
         if self.availability is None or node in self.down[faults]:
             return False
         if self.availability == "live":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,7 +41,7 @@ class Counterexample:
     run: RunResult
     explore_json: dict[str, Any]
 
-    @property
+    @builtins.property  # (the field above is named ``property``)
     def steps(self) -> int:
         return len(self.actions)
 

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from capsim.explore.model import Action, Model, State
-from capsim.history import Event, History
 from capsim.explore.properties import Checker, Violation
+from capsim.history import Event, History
 
 
 @dataclass
@@ -98,7 +98,7 @@ def bfs(
                 prog.transitions += 1
                 for v in checker.on_step(model, s, a, r):
                     if v.property not in out.found:
-                        out.found[v.property] = Found(v, _path(visited, ks) + [a], prog.states)
+                        out.found[v.property] = Found(v, [*_path(visited, ks), a], prog.states)
                 k2 = key(r.state)
                 if k2 in visited:
                     continue
@@ -172,7 +172,7 @@ def path_history(model: Model, path: Sequence[Action]) -> History:
             elif tag == "complete":
                 add(x.op, float(k), x.type, x.value, x.error)
         s = r.state
-    for c, (_, busy, _) in enumerate(s.clients):
+    for _, busy, _ in s.clients:
         if busy >= 0:
             op = model.ops[busy]
             add(busy, float(k), "info", op.value if op.f != "read" else None,

@@ -37,7 +37,8 @@ def op_text(model: Model, gid: int) -> str:
     if op.f == "read":
         return f"{op.process}@{op.node} read {op.key}"
     if op.f == "cas":
-        return f"{op.process}@{op.node} cas {op.key} {show_value(op.value[0])}→{show_value(op.value[1])}"
+        old, new = op.value
+        return f"{op.process}@{op.node} cas {op.key} {show_value(old)}→{show_value(new)}"
     return f"{op.process}@{op.node} write {op.key}={show_value(op.value)}"
 
 

@@ -14,7 +14,7 @@ Durable: the map and the clock. Volatile: nothing else.
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -75,7 +75,8 @@ class AP(Policy):
         return (freeze_store(self.store), self.clock)
 
     def restore_snapshot(self, snap: Hashable) -> None:
-        store, self.clock = snap  # type: ignore[misc]
+        store, clock = cast(tuple[Any, int], snap)
+        self.clock = clock
         self.store = thaw_store(store)
 
     def start(self, now: float) -> list[Effect]:

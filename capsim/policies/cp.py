@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -91,7 +91,8 @@ class CP(Policy):
         return (freeze_store(self.store), ops, self._next)
 
     def restore_snapshot(self, snap: Hashable) -> None:
-        store, ops, self._next = snap  # type: ignore[misc]
+        store, ops, nxt = cast(tuple[Any, Any, int], snap)
+        self._next = nxt
         self.store = thaw_store(store)
         self.ops = {
             opid: _Op(req, phase, dict(replies), set(acks), value, ver)

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -141,7 +141,9 @@ class Lock(Policy):
                 tuple(sorted(self.ended)), txns, self._next, self._retrying)
 
     def restore_snapshot(self, snap: Hashable) -> None:
-        store, locks, ended, txns, self._next, self._retrying = snap  # type: ignore[misc]
+        store, locks, ended, txns, nxt, retrying = cast(
+            tuple[Any, Any, Any, Any, int, bool], snap)
+        self._next, self._retrying = nxt, retrying
         self.store = thaw_store(store)
         self.locks = dict(locks)
         self.ended = set(ended)

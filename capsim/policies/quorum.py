@@ -53,7 +53,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
@@ -203,7 +203,8 @@ class Quorum(Policy):
         return (freeze_store(self.store), self.clock, ops, self._next)
 
     def restore_snapshot(self, snap: Hashable) -> None:
-        store, self.clock, ops, self._next = snap  # type: ignore[misc]
+        store, clock, ops, nxt = cast(tuple[Any, int, Any, int], snap)
+        self.clock, self._next = clock, nxt
         self.store = thaw_store(store)
         self.ops = {
             opid: _Op(req, list(replicas), ver, set(acks), dict(replies), dict(repaired), answered)

@@ -245,7 +245,7 @@ class _Replay:
             tm = (st.get("node"), canon(st.get("token")))
             if tm not in self.timers or not self.up.get(str(tm[0]), False):
                 raise self._bad(i, f"no timer {tm[1]} is pending on {tm[0]}")
-            self.timers.remove(tm)  # type: ignore[arg-type]
+            self.timers.remove(tm)
             self._apply(str(tm[0]), self.policies[str(tm[0])].on_timer(
                 POLICY_NOW, json.loads(tm[1])))
 
@@ -302,7 +302,7 @@ def replay(
     end = float(len(steps) + 1)
     # Requests still open when the schedule ends: their outcome is unknown.
     rp.env = simpy.Environment(initial_time=end - 1)
-    for c, rid in sorted(rp.busy.items(), key=lambda kv: kv[1]):
+    for rid in sorted(rp.busy.values()):
         _, op = rp._op(rid)
         rp._record(op, "info", op.value if op.f != "read" else None,
                    "the schedule ended before an answer came")
