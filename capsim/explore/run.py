@@ -145,7 +145,8 @@ def explore(
     model = build_model(scenario, policy, drops=drops, properties=props)
     name = model.policy_cls.name or model.policy_cls.__name__
     out = bfs(model, Checker(props), max_states=max_states, max_depth=max_depth,
-              time_limit=time_limit, fingerprints=fingerprints, on_progress=on_progress)
+              time_limit=time_limit, fingerprints=fingerprints, on_progress=on_progress,
+              lang=lang)
     return _result(model, name, props, out, lang)
 
 

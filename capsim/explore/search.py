@@ -22,6 +22,10 @@ from typing import Any
 from capsim.explore.model import Action, Model, State
 from capsim.explore.properties import Checker, Violation
 from capsim.history import Event, History
+from capsim.i18n import t
+
+
+CTRL_C = "Ctrl-C"
 
 
 @dataclass
@@ -65,6 +69,7 @@ def bfs(
     on_progress: Callable[[Progress], None] | None = None,
     progress_every: float = 1.0,
     keep_states: bool = False,
+    lang: str | None = None,
 ) -> Outcome:
     """Explore every state reachable in ``model`` (within the budgets)."""
     t0 = time.monotonic()
@@ -90,7 +95,7 @@ def bfs(
             prog.depth = max(prog.depth, depth)
             if max_depth is not None and depth >= max_depth:
                 if model.actions(s):
-                    out.stopped = f"the depth limit ({max_depth} steps)"
+                    out.stopped = t("the depth limit ({n} steps)", lang, n=max_depth)
                 continue
             ks = key(s)
             for a in model.actions(s):
@@ -111,18 +116,18 @@ def bfs(
                         out.found[v.property] = Found(v, _path(visited, k2), prog.states)
                 queue.append((r.state, depth + 1))
             if max_states is not None and prog.states >= max_states and queue:
-                out.stopped = f"the state limit ({max_states:,} states)"
+                out.stopped = t("the state limit ({n} states)", lang, n=f"{max_states:,}")
                 break
             now = time.monotonic()
             if deadline is not None and now >= deadline and queue:
-                out.stopped = f"the time limit ({time_limit:g} s)"
+                out.stopped = t("the time limit ({n} s)", lang, n=f"{time_limit:g}")
                 break
             if on_progress is not None and now >= next_report:
                 prog.frontier, prog.seconds = len(queue), now - t0
                 on_progress(prog)
                 next_report = now + progress_every
     except KeyboardInterrupt:
-        out.stopped = "Ctrl-C"
+        out.stopped = CTRL_C
     prog.frontier = len(queue)
     prog.seconds = time.monotonic() - t0
     out.complete = out.stopped is None
