@@ -57,6 +57,11 @@ def explore(
                            help="Keep 64-bit fingerprints of states instead of the states "
                            "(less memory; a collision could hide a state).")
     ] = False,
+    reduce: Annotated[
+        bool, typer.Option("--reduce",
+                           help="Skip transitions that only reorder commuting deliveries "
+                           "(sleep sets): same states and verdicts, fewer transitions.")
+    ] = False,
     out: Annotated[
         Path | None,
         typer.Option("--out", "-o",
@@ -96,7 +101,7 @@ def explore(
         for p in policies:
             res = run_explore(sc, p, properties=props, drops=drops, max_states=max_states,
                               max_depth=max_depth, time_limit=time_limit,
-                              fingerprints=fingerprints,
+                              fingerprints=fingerprints, reduce=reduce,
                               on_progress=_progress(p) if sys.stderr.isatty() else None,
                               lang=lang)
             _clear_progress()

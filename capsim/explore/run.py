@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from capsim.errors import CapsimError
 from capsim.explore.model import Action, Model, State
 from capsim.explore.properties import Checker, Violation, parse_properties, values
+from capsim.explore.reduce import bfs_sleep
 from capsim.explore.search import Found, Outcome, Progress, bfs
 from capsim.explore.story import schedule_step, step_label
 from capsim.i18n import t
@@ -128,6 +129,7 @@ def explore(
     max_depth: int | None = None,
     time_limit: float | None = None,
     fingerprints: bool = False,
+    reduce: bool = False,
     on_progress: Callable[[Progress], None] | None = None,
     lang: str | None = None,
 ) -> ExploreResult:
@@ -138,13 +140,17 @@ def explore(
     simulator as a normal run), or undecided (``None``) when a budget or
     Ctrl-C ended the search first. ``drops`` bounds the messages a schedule
     may lose (default: 1 if the scenario's network is lossy, else 0).
+    ``reduce`` skips transitions with sleep sets (:mod:`capsim.explore.reduce`):
+    the same states and answers with fewer transitions, but it explores the
+    whole space even after every property is broken.
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     props = parse_properties(properties)
     model = build_model(scenario, policy, drops=drops, properties=props)
     name = model.policy_cls.name or model.policy_cls.__name__
-    out = bfs(model, Checker(props), max_states=max_states, max_depth=max_depth,
+    search = bfs_sleep if reduce else bfs
+    out = search(model, Checker(props), max_states=max_states, max_depth=max_depth,
               time_limit=time_limit, fingerprints=fingerprints, on_progress=on_progress,
               lang=lang)
     return _result(model, name, props, out, lang)

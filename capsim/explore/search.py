@@ -24,7 +24,6 @@ from capsim.explore.properties import Checker, Violation
 from capsim.history import Event, History
 from capsim.i18n import t
 
-
 CTRL_C = "Ctrl-C"
 
 
