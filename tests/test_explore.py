@@ -304,3 +304,32 @@ def test_bad_property_and_bad_schedule_are_clear_errors(tmp_path: Path) -> None:
     bad.write_text("{not json")
     res = runner.invoke(app, ["run", str(SEED), "--schedule", str(bad), "--no-write"])
     assert res.exit_code == 2 and "not valid JSON" in res.output
+
+
+@pytest.mark.parametrize(("scenario", "policy"), [(SEED, "ap"), (CRASH, "ap"), (CRASH, "quorum"),
+                                                  (MAJORITY, "quorum")])
+@settings(max_examples=EXAMPLES)
+@given(seed=st.integers(0, 10_000))
+def test_stale_reads_found_on_the_way_match_the_offline_check(
+        scenario: Path, policy: str, seed: int) -> None:
+    from capsim.check.staleness import stale_reads
+
+    model = build_model(load_scenario(scenario), policy, drops=1, properties=["stale-free"])
+    s = model.initial()
+    flagged = False
+    for a in random_path(model, random.Random(seed), 30):
+        r = model.step(s, a)
+        flagged = flagged or r.stale is not None
+        s = r.state
+    path = random_path(model, random.Random(seed), 30)
+    offline = stale_reads(path_history(model, path).operations(), model.scenario.initial)
+    assert flagged == (offline["count"] > 0)
+
+
+def test_stale_free_needs_values_written_once(tmp_path: Path) -> None:
+    sc = tmp_path / "twice.yaml"
+    sc.write_text(SEED.read_text().replace("write: {x: v1}", "write: {x: v0}"))
+    res = runner.invoke(app, ["explore", str(sc), "--property", "stale-free"])
+    assert res.exit_code == 2
+    assert "needs every value written once, but alice writes 'v0' to x, as the initial value" \
+        in res.output

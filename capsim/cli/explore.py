@@ -35,7 +35,7 @@ def explore(
         str,
         typer.Option("--property",
                      help="Properties to check, comma-separated: linearizable, available, "
-                     "converges."),
+                     "converges, stale-free."),
     ] = "linearizable",
     drops: Annotated[
         int | None,
@@ -238,4 +238,4 @@ def _prop_word(prop: str, lang: str) -> str:
     from capsim.i18n import t
 
     return {"linearizable": t("linearizable", lang), "available": t("available", lang),
-            "converges": t("converges", lang)}.get(prop, prop)
+            "converges": t("converges", lang), "stale-free": t("stale-free", lang)}.get(prop, prop)

@@ -66,6 +66,42 @@ class State(NamedTuple):
     clients: tuple[tuple[int, int, bool], ...]  # (next op, outstanding op id or -1, counts)
     drops: int  # drops still allowed
     keys: tuple[KeyFrontier, ...]
+    stale: tuple[StaleKey, ...] = ()  # per key, when stale reads are tracked
+
+
+class StaleKey(NamedTuple):
+    """What capsim's stale-read definition needs of a key's history so far.
+
+    ``closed``: values whose (only) write was acknowledged (and the initial
+    value); ``superseded``: values whose write ended before some acknowledged
+    write began; per open write, the values closed when it began; per open
+    read, the values superseded when it began. A read is stale when it
+    returns a value superseded before it began (values are written once).
+    """
+
+    closed: frozenset[Any]
+    superseded: frozenset[Any]
+    writes: tuple[tuple[int, frozenset[Any]], ...]
+    reads: tuple[tuple[int, frozenset[Any]], ...]
+
+    def invoke(self, op: PlannedOp, gid: int) -> StaleKey:
+        if op.f == "read":
+            return self._replace(reads=tuple(sorted((*self.reads, (gid, self.superseded)))))
+        return self._replace(writes=tuple(sorted((*self.writes, (gid, self.closed)))))
+
+    def complete(self, op: PlannedOp, gid: int, type_: str, value: Any) -> tuple[StaleKey, bool]:
+        """The key after ``gid`` ended, and whether it was a stale read."""
+        if op.f == "read":
+            seen = dict(self.reads)[gid]
+            rest = tuple(r for r in self.reads if r[0] != gid)
+            return self._replace(reads=rest), type_ == "ok" and value in seen
+        began = dict(self.writes)[gid]
+        rest = tuple(w for w in self.writes if w[0] != gid)
+        if type_ != "ok":
+            return self._replace(writes=rest), False
+        written = op.value[1] if op.f == "cas" else op.value
+        return self._replace(writes=rest, closed=self.closed | {written},
+                             superseded=self.superseded | began), False
 
 
 # Actions: ("fault",), ("invoke", client), ("deliver", msg), ("drop", msg),
@@ -89,6 +125,7 @@ class StepResult:
     state: State
     completions: list[Completion]
     violation: str | None  # a key whose frontier emptied: not linearizable
+    stale: int | None = None  # an op id: a read that returned a superseded value
     record: list[tuple[str, Any]] | None = None  # ("event", ...) / ("msg", ...) when asked
 
 
@@ -96,7 +133,8 @@ class Model:
     """A scenario under one policy, as a transition system."""
 
     def __init__(self, scenario: Scenario, policy_cls: type[Policy], params: Any,
-                 *, drops: int = 0, availability: str | None = None) -> None:
+                 *, drops: int = 0, availability: str | None = None,
+                 stale: bool = False) -> None:
         """``availability``: which requests must be answered ok — ``"live"`` (to any
         live replica), ``"majority"`` (to a live replica on a side of the network
         with a majority of the replicas) or None (not tracked).
@@ -160,6 +198,9 @@ class Model:
         ]
         self.op_needs = [sum(1 for ev in self.nemesis if ev.at <= p.at) for p in self.ops]
         self.default_drops = drops
+        self.track_stale = stale
+        if stale:
+            _values_written_once(scenario, self.ops)
 
     # --- states -----------------------------------------------------------------
     def initial(self) -> State:
@@ -178,6 +219,9 @@ class Model:
             self.default_drops,
             tuple(KeyFrontier.initial(_freeze(self.scenario.initial.get(k)))
                   for k in self.keys),
+            tuple(StaleKey(frozenset([self.scenario.initial[k]] if k in self.scenario.initial
+                                     else []), frozenset(), (), ())
+                  for k in self.keys) if self.track_stale else (),
         )
 
     def quiescent(self, s: State) -> bool:
@@ -331,12 +375,24 @@ class Model:
             keys[k] = keys[k].complete(self.lin_ops[comp.op], comp.type, _freeze(comp.value))
             if not keys[k].configs and violation is None:
                 violation = self.keys[k]
+        stale = list(s.stale)
+        stale_read: int | None = None
+        if stale:
+            if invoked is not None:
+                k = self.key_index[self.ops[invoked].key]
+                stale[k] = stale[k].invoke(self.ops[invoked], invoked)
+            for comp in completions:
+                k = self.key_index[self.ops[comp.op].key]
+                stale[k], was = stale[k].complete(self.ops[comp.op], comp.op, comp.type,
+                                                  _freeze(comp.value))
+                if was and stale_read is None:
+                    stale_read = comp.op
         flight.sort()
         timers.sort()
         return StepResult(
             State(tuple(pols), tuple(flight), tuple(timers), faults, tuple(clients), drops,
-                  tuple(keys)),
-            completions, violation, rec)
+                  tuple(keys), tuple(stale)),
+            completions, violation, record=rec, stale=stale_read)
 
     @staticmethod
     def _prepare(effects: list[Any]) -> tuple[tuple[Any, ...], ...]:
@@ -390,6 +446,24 @@ class Model:
                         break
             elif rec is not None:  # stored
                 rec.append(("stored", (node, e[1], e[2])))
+
+
+def _values_written_once(scenario: Scenario, ops: list[PlannedOp]) -> None:
+    """Stale reads are judged per value: refuse a scenario that writes a value twice."""
+    from capsim.errors import CapsimError
+
+    seen: dict[tuple[str, Any], str] = {(k, _freeze(v)): "the initial value"
+                                         for k, v in scenario.initial.items()}
+    for op in ops:
+        if op.f == "read":
+            continue
+        v = _freeze(op.value[1] if op.f == "cas" else op.value)
+        if (op.key, v) in seen:
+            raise CapsimError(
+                f"scenario {scenario.name!r}: the stale-free property needs every value written "
+                f"once, but {op.process} writes {v!r} to {op.key}, as {seen[(op.key, v)]} does; "
+                "use distinct values")
+        seen[(op.key, v)] = f"{op.process}'s write"
 
 
 def _freeze(v: Any) -> Any:

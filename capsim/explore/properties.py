@@ -10,6 +10,10 @@
   client done, nothing in flight), letting every replica's timers fire and
   delivering what they send, round after round (``SETTLE_ROUNDS`` rounds),
   leaves all live replicas holding the same value for every key.
+* ``stale-free`` — no read returns a value that had been overwritten before
+  the read began (capsim's stale read, :mod:`capsim.check.staleness`): its
+  write ended before another write began that was acknowledged before the
+  read began. Judged when the read completes; needs every value written once.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import Any
 from capsim.errors import CapsimError
 from capsim.explore.model import Action, Model, State, StepResult
 
-PROPERTIES: tuple[str, ...] = ("linearizable", "available", "converges")
+PROPERTIES: tuple[str, ...] = ("linearizable", "available", "converges", "stale-free")
 SETTLE_ROUNDS = 3
 
 
@@ -52,11 +56,17 @@ class Checker:
         self._lin = "linearizable" in self.properties
         self._avail = "available" in self.properties
         self._conv = "converges" in self.properties
+        self._stale = "stale-free" in self.properties
 
     def on_step(self, model: Model, s: State, a: Action, r: StepResult) -> list[Violation]:
         out: list[Violation] = []
         if self._lin and r.violation is not None:
             out.append(Violation("linearizable", {"key": r.violation}))
+        if self._stale and r.stale is not None:
+            op = model.ops[r.stale]
+            value = next(c.value for c in r.completions if c.op == r.stale)
+            out.append(Violation("stale-free", {"client": op.process, "node": op.node,
+                                                "key": op.key, "value": value}))
         if self._avail:
             for c in r.completions:
                 if c.counts and c.type != "ok":

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from capsim.check.explain import show_value
 from capsim.errors import CapsimError
 from capsim.explore.model import Action, Model, State
 from capsim.explore.properties import Checker, Violation, parse_properties, values
@@ -116,7 +117,7 @@ def build_model(scenario: Scenario, policy: str | type[Policy], *, drops: int | 
     scope = AVAILABILITY_SCOPE.get(name, DEFAULT_SCOPE) if "available" in properties else None
     return Model(scenario, policy_cls, params,
                  drops=default_drops(scenario) if drops is None else drops,
-                 availability=scope)
+                 availability=scope, stale="stale-free" in properties)
 
 
 def explore(
@@ -236,6 +237,10 @@ def explain(model: Model, v: Violation, run: RunResult, lang: str | None) -> str
             if model.availability == "majority" else \
             t("{client}'s {f} at {node} was answered {type}, though {node} was up: {error}",
               lang, **d)
+    if v.property == "stale-free":
+        return t("{client} read {value} from {node}, a value already overwritten before the "
+                 "read began: a stale read.", lang, client=d["client"],
+                 value=show_value(d["value"]), node=d["node"])
     held = ", ".join(f"{n} holds {val}" for n, val in d["values"].items())
     return t("After the last fault and {rounds} rounds of every timer with every message "
              "delivered, the replicas still disagree on {key}: {held}.", lang,
