@@ -192,6 +192,8 @@ def _print(res: ExploreResult, written: dict[str, Path], lang: str) -> None:
     stats = t("{states} distinct states, {transitions} transitions, depth {depth}, {seconds} s",
               lang, states=f"{res.states:,}", transitions=f"{res.transitions:,}",
               depth=res.depth, seconds=f"{res.seconds:.2f}")
+    if res.schedules is not None:
+        stats += t(" ({n} complete schedules)", lang, n=_big(res.schedules))
     if res.drops:
         stats += t(", up to {drops} dropped messages", lang, drops=res.drops)
     if res.fingerprints and res.collision_probability is not None:
@@ -227,6 +229,15 @@ def _print_counterexample(res: ExploreResult, prop: str, ce: Counterexample,
     if folder is not None:
         files = ", ".join(sorted(p.name for p in folder.iterdir()))
         typer.echo("    " + t("written to {folder}/ ({files})", lang, folder=folder, files=files))
+
+
+def _big(n: int) -> str:
+    """``3,479`` or, past a million, ``4.9×10⁹``."""
+    if n < 1_000_000:
+        return f"{n:,}"
+    mant, exp = f"{n:.1e}".split("e")
+    sup = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+    return f"≈{mant}×10{str(int(exp)).translate(sup)}"
 
 
 def _who(policy: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -70,7 +70,8 @@ class ExploreResult:
     stopped: str | None
     drops: int
     fingerprints: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
+    schedules: int | None = None
+    """Complete schedules explored (when countable: every step one level deeper)."""
 
     @property
     def collision_probability(self) -> float | None:
@@ -88,7 +89,7 @@ class ExploreResult:
             "scenario": self.scenario.name, "policy": self.policy, "states": self.states,
             "transitions": self.transitions, "depth": self.depth,
             "seconds": round(self.seconds, 3), "complete": self.complete,
-            "stopped": self.stopped, "drops": self.drops,
+            "stopped": self.stopped, "drops": self.drops, "schedules": self.schedules,
             "properties": {
                 p: {"holds": r.holds,
                     "steps": None if r.counterexample is None else r.counterexample.steps,
@@ -169,7 +170,7 @@ def _result(model: Model, name: str, props: list[str], out: Outcome,
     pr = out.progress
     return ExploreResult(model.scenario, name, results, pr.states, pr.transitions, pr.depth,
                          pr.seconds, out.complete, out.stopped, model.default_drops,
-                         out.fingerprints)
+                         out.fingerprints, out.schedules)
 
 
 def minimise(model: Model, path: list[Action], prop: str) -> list[Action]:

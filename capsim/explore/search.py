@@ -55,6 +55,7 @@ class Outcome:
     found: dict[str, Found] = field(default_factory=dict)
     fingerprints: bool = False
     states: list[State] | None = None  # every state visited, when asked (tests)
+    schedules: int | None = None  # complete schedules, when the state graph is layered
 
 
 def bfs(
@@ -84,6 +85,11 @@ def bfs(
     queue: deque[tuple[State, int]] = deque([(init, 0)])
     kept: list[State] | None = [init] if keep_states else None
     out.states = kept
+    # Schedules (paths from the initial state to a state with no step left) are
+    # counted along the way while every step leads one level deeper.
+    paths: dict[Any, int] | None = {key(init): 1}
+    depth_of: dict[Any, int] = {key(init): 0}
+    ends = 0
     next_report = t0 + progress_every
     wanted = set(checker.properties)
     try:
@@ -97,16 +103,25 @@ def bfs(
                     out.stopped = t("the depth limit ({n} steps)", lang, n=max_depth)
                 continue
             ks = key(s)
-            for a in model.actions(s):
+            acts = model.actions(s)
+            if paths is not None and not acts:
+                ends += paths[ks]
+            for a in acts:
                 r = model.step(s, a)
                 prog.transitions += 1
                 for v in checker.on_step(model, s, a, r):
                     if v.property not in out.found:
                         out.found[v.property] = Found(v, [*_path(visited, ks), a], prog.states)
                 k2 = key(r.state)
+                if paths is not None:
+                    if depth_of.get(k2, depth + 1) != depth + 1:
+                        paths = None  # a cycle or a shortcut: not a layered graph
+                    else:
+                        paths[k2] = paths.get(k2, 0) + paths[ks]
                 if k2 in visited:
                     continue
                 visited[k2] = (ks, a)
+                depth_of[k2] = depth + 1
                 prog.states += 1
                 if kept is not None:
                     kept.append(r.state)
@@ -130,6 +145,8 @@ def bfs(
     prog.frontier = len(queue)
     prog.seconds = time.monotonic() - t0
     out.complete = out.stopped is None
+    if out.complete and paths is not None and not queue:
+        out.schedules = ends
     return out
 
 
