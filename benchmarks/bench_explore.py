@@ -10,6 +10,9 @@ linearizability (the incremental frontier) on every transition.
 Each row is run plainly, then with sleep sets (``--reduce``), then with the
 local-transition memo switched off, so the table says what each bought.
 
+Wall time depends on what else the machine runs; states per CPU second
+(``time.process_time``) is printed too, for a shared machine.
+
 Run: ``python benchmarks/bench_explore.py [--quick]``.
 Targets: seed story < 1 s per policy; 3-replica cp < 60 s; >= 20,000
 distinct states/s on 2-replica configurations.
@@ -67,14 +70,15 @@ def measure(sc: Scenario, policy: str, drops: int, *, reduce: bool = False,
     model_mod.MEMO_LIMIT = saved if memo else 0
     try:
         m = build_model(sc, policy, drops=drops)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         out = (bfs_sleep if reduce else bfs)(m, Checker(["linearizable"]))
-        wall = time.perf_counter() - t0
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     finally:
         model_mod.MEMO_LIMIT = saved
     found = out.found.get("linearizable")
     return {"states": out.progress.states, "transitions": out.progress.transitions,
-            "wall": wall, "rate": out.progress.states / wall if wall else 0.0,
+            "wall": wall, "cpu": cpu, "rate": out.progress.states / wall if wall else 0.0,
+            "cpu_rate": out.progress.states / cpu if cpu else 0.0,
             "verdict": "holds" if found is None and out.complete else
             f"broken in {len(found.path)} steps" if found else "incomplete"}
 
@@ -95,7 +99,7 @@ def main() -> None:
     ]
     print(f"load average at start: {os.getloadavg()[0]:.1f} (2 cores shared with other jobs)")
     head = f"{'configuration':<52} {'variant':<8} {'states':>9} {'transitions':>12} " \
-           f"{'states/s':>9} {'wall s':>7}  verdict"
+           f"{'states/s':>9} {'wall s':>7} {'per CPU s':>9} {'CPU s':>6}  verdict"
     print(head)
     print("-" * len(head))
     for label, sc, policy, drops in rows:
@@ -105,7 +109,8 @@ def main() -> None:
         for name, kw in variants:
             r = measure(sc, policy, drops, **kw)
             print(f"{label:<52} {name:<8} {r['states']:>9,} {r['transitions']:>12,} "
-                  f"{r['rate']:>9,.0f} {r['wall']:>7.2f}  {r['verdict']}")
+                  f"{r['rate']:>9,.0f} {r['wall']:>7.2f} {r['cpu_rate']:>9,.0f} {r['cpu']:>6.2f}"
+                  f"  {r['verdict']}")
             label = ""
     # The whole command path (search + counterexample + replay in the simulator):
     for policy in ("cp", "ap"):

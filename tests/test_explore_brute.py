@@ -238,11 +238,7 @@ def explorer_keys(sc: Scenario, policy: str, drops: int, depth: int) -> set[Any]
     assert out.states is not None
     keys = set()
     for s in out.states:
-        reps = []
-        for i, snap in enumerate(s.policies):
-            r = model.replicas[i]
-            r.restore_snapshot(snap)
-            reps.append(replica_state(r))
+        reps = [replica_state(model.replica(s, n)) for n in model.nodes]
         keys.add((tuple(reps), s.flight, s.timers, s.faults,
                   tuple((pos, busy) for pos, busy, _ in s.clients), s.drops))
     return keys

@@ -59,7 +59,7 @@ Timer = tuple[str, str]
 class State(NamedTuple):
     """One global state (all fields immutable and hashable)."""
 
-    policies: tuple[Any, ...]
+    policies: tuple[int, ...]  # per node, the id of its snapshot (Model.snapshot(id))
     flight: tuple[Msg, ...]  # sorted multiset
     timers: tuple[Timer, ...]  # sorted multiset
     faults: int  # how many nemesis events have happened
@@ -152,6 +152,10 @@ class Model:
         # Snapshots of the replicas as built (fails early if a policy has none).
         self._fresh = [r.snapshot() for r in self.replicas]
         self._memo: dict[Any, Any] = {}
+        # Snapshots are interned: a state holds small ids, so hashing a state (the
+        # visited set does it for every transition) never walks a replica's state.
+        self._snaps: list[Any] = []
+        self._snap_ids: dict[Any, int] = {}
         self.client_names, plans, _ = client_plans(scenario)
         self.ops: list[PlannedOp] = []  # op id -> planned op; its request id is op id + 1
         self.client_ops: list[list[int]] = []
@@ -211,7 +215,7 @@ class Model:
                 if isinstance(e, SetTimer):
                     timers.append((self.nodes[i], canon(e.token)))
         return State(
-            tuple(r.snapshot() for r in self.replicas),
+            tuple(self._intern(r.snapshot()) for r in self.replicas),
             (),
             tuple(sorted(timers)),
             0,
@@ -223,6 +227,24 @@ class Model:
                                      else []), frozenset(), (), ())
                   for k in self.keys) if self.track_stale else (),
         )
+
+    def _intern(self, snap: Any) -> int:
+        sid = self._snap_ids.get(snap)
+        if sid is None:
+            sid = self._snap_ids[snap] = len(self._snaps)
+            self._snaps.append(snap)
+        return sid
+
+    def snapshot(self, sid: int) -> Any:
+        """The replica snapshot a state refers to by ``sid``."""
+        return self._snaps[sid]
+
+    def replica(self, s: State, node: str) -> Policy:
+        """A replica object put in ``node``'s state in ``s`` (shared: read it, do not keep it)."""
+        i = self.index[node]
+        r = self.replicas[i]
+        r.restore_snapshot(self._snaps[s.policies[i]])
+        return r
 
     def quiescent(self, s: State) -> bool:
         """Every client done, every fault happened, nothing in flight."""
@@ -299,8 +321,8 @@ class Model:
             hit = self._memo.get(memo_key)
             if hit is None:
                 r = self.replicas[i]
-                r.restore_snapshot(pols[i])
-                hit = (self._prepare(call(r)), r.snapshot())
+                r.restore_snapshot(self._snaps[pols[i]])
+                hit = (self._prepare(call(r)), self._intern(r.snapshot()))
                 if len(self._memo) >= MEMO_LIMIT:
                     self._memo.clear()
                 self._memo[memo_key] = hit
@@ -315,9 +337,9 @@ class Model:
             if ev.crash is not None and ev.crash not in self.down[faults - 1]:
                 i = self.index[ev.crash]
                 r = self.replicas[i]
-                r.restore_snapshot(pols[i])
+                r.restore_snapshot(self._snaps[pols[i]])
                 r.on_crash()
-                pols[i] = r.snapshot()
+                pols[i] = self._intern(r.snapshot())
                 timers = [t for t in timers if t[0] != ev.crash]
             elif ev.recover is not None and ev.recover in self.down[faults - 1]:
                 run(ev.recover, ("recover",), lambda r: r.on_recover(now))

@@ -87,9 +87,8 @@ class Checker:
 def values(model: Model, s: State) -> dict[str, dict[str, Any]]:
     """Each replica's value for each key in ``s`` (down replicas included)."""
     out: dict[str, dict[str, Any]] = {}
-    for i, node in enumerate(model.nodes):
-        r = model.replicas[i]
-        r.restore_snapshot(s.policies[i])
+    for node in model.nodes:
+        r = model.replica(s, node)
         out[node] = {k: r.value_of(k) for k in model.scenario.keys}
     return out
 

@@ -118,9 +118,9 @@ def bfs(
                         paths = None  # a cycle or a shortcut: not a layered graph
                     else:
                         paths[k2] = paths.get(k2, 0) + paths[ks]
-                if k2 in visited:
+                entry = (ks, a)
+                if visited.setdefault(k2, entry) is not entry:
                     continue
-                visited[k2] = (ks, a)
                 depth_of[k2] = depth + 1
                 prog.states += 1
                 if kept is not None:
