@@ -333,3 +333,12 @@ def test_stale_free_needs_values_written_once(tmp_path: Path) -> None:
     assert res.exit_code == 2
     assert "needs every value written once, but alice writes 'v0' to x, as the initial value" \
         in res.output
+
+
+def test_abd_without_request_ids_is_caught_by_a_late_ack() -> None:
+    sc = load_scenario(SCENARIOS / "abd-late-ack.yaml")
+    r = capsim.explore(sc, "abd-no-request-ids")
+    ce = r.properties["linearizable"].counterexample
+    assert ce is not None and ce.steps == 13
+    assert "alice's write of v2 to G1 had already been acknowledged" in ce.explanation
+    assert ce.run.history.to_jsonl() == replay(sc, ce.schedule).history.to_jsonl()

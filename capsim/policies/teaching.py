@@ -10,6 +10,8 @@ abd-no-writeback`` and watch the checker find the bug, then replay it with
 
 from __future__ import annotations
 
+from typing import Any
+
 from capsim.policies.base import Effect, Reply
 from capsim.policies.cp import CP, _Op
 
@@ -38,5 +40,29 @@ class ABDNoWriteBack(CP):
         return super()._progress(opid, op)
 
 
-TEACHING = {ABDNoWriteBack.name: ABDNoWriteBack}
+class ABDNoRequestIds(CP):
+    """DELIBERATELY BROKEN: ``cp`` (ABD) whose coordinator does not match answers to requests.
+
+    Replies and acks say which request they answer, and this coordinator
+    ignores it: an answer counts for whichever of its operations is waiting
+    in that phase. A late ack for alice's *first* write, from a replica that
+    never saw her *second*, then counts as an ack for the second: it is
+    acknowledged after reaching only one replica of three, and a read from
+    the other two returns the older value.
+    """
+
+    name = "abd-no-request-ids"
+    summary = "TEACHING, BROKEN: ABD that counts any answer for its waiting operation"
+
+    def on_message(self, now: float, src: str, msg: dict[str, Any]) -> list[Effect]:
+        if msg["t"] in ("got", "stored"):
+            phase = "query" if msg["t"] == "got" else "store"
+            waiting = sorted(i for i, op in self.ops.items() if op.phase == phase)
+            if not waiting:
+                return []
+            msg = {**msg, "op": waiting[0]}
+        return super().on_message(now, src, msg)
+
+
+TEACHING = {ABDNoWriteBack.name: ABDNoWriteBack, ABDNoRequestIds.name: ABDNoRequestIds}
 """Broken policies a class may name on the command line (never in scenario files)."""
