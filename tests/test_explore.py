@@ -172,18 +172,19 @@ def test_frontier_agrees_with_the_offline_checker(events: list[Event]) -> None:
 
 
 # --- replay: the simulator carries out the explorer's schedules exactly ---------------------
-@pytest.mark.parametrize(("scenario", "policy", "drops"), [
-    (SEED, "cp", 1), (SEED, "ap", 1), (CRASH, "cp", 1), (CRASH, "ap", 0), (CRASH, "lock", 1),
-    (CRASH, "quorum", 1), (MAJORITY, "cp", 0),
+@pytest.mark.parametrize(("scenario", "policy", "drops", "any_faults"), [
+    (SEED, "cp", 1, None), (SEED, "ap", 1, None), (CRASH, "cp", 1, None), (CRASH, "ap", 0, None),
+    (CRASH, "lock", 1, None), (CRASH, "quorum", 1, None), (MAJORITY, "cp", 0, None),
+    (MAJORITY, "lock", 0, 2), (CRASH, "ap", 1, 3), (SEED, "quorum", 0, 2),
 ])
 @settings(max_examples=EXAMPLES)
 @given(seed=st.integers(0, 10_000))
 def test_random_schedules_replay_to_the_same_history(
-        scenario: Path, policy: str, drops: int, seed: int) -> None:
+        scenario: Path, policy: str, drops: int, any_faults: int | None, seed: int) -> None:
     from capsim.explore.story import schedule_step
 
     sc = load_scenario(scenario)
-    model = build_model(sc, policy, drops=drops)
+    model = build_model(sc, policy, drops=drops, any_faults=any_faults)
     path = random_path(model, random.Random(seed), 30)
     steps = [schedule_step(model, a, "") for a in path]
     run = replay(sc, {"steps": steps}, policy=policy)
@@ -342,3 +343,22 @@ def test_abd_without_request_ids_is_caught_by_a_late_ack() -> None:
     assert ce is not None and ce.steps == 13
     assert "alice's write of v2 to G1 had already been acknowledged" in ce.explanation
     assert ce.run.history.to_jsonl() == replay(sc, ce.schedule).history.to_jsonl()
+
+
+def test_arbitrary_faults(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["explore", str(SEED), "--policy", "cp,ap", "--faults", "any:2",
+                              "--property", "linearizable,available", "--out", str(tmp_path),
+                              "--no-plot"])
+    assert res.exit_code == 1, res.output
+    assert "cp  linearizable in every schedule" in res.output
+    assert "cp  available in every schedule" in res.output
+    assert "ap  NOT linearizable: shortest counterexample has 2 steps" in res.output
+    sched = json.loads((tmp_path / "explore-ap" / "schedule.json").read_text())
+    assert sched["faults"] == "any:2"
+    lock = capsim.explore(load_scenario(SEED), "lock", any_faults=1, properties=["available"])
+    ce = lock.properties["available"].counterexample
+    # lock refuses a read while a write holds the lock, with or without a fault:
+    assert ce is not None and "G2 is locked by G1's write of x" in ce.explanation
+    assert ce.run.history.to_jsonl() == replay(load_scenario(SEED), ce.schedule).history.to_jsonl()
+    bad = runner.invoke(app, ["explore", str(SEED), "--faults", "some:2"])
+    assert bad.exit_code == 2 and "--faults takes any:K, e.g. any:2" in bad.output

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from capsim.cli.app import app
-from capsim.cli.common import split_csv, user_errors
+from capsim.cli.common import die, split_csv, user_errors
 from capsim.cli.plotopts import LANG_HELP, check_lang
 
 if TYPE_CHECKING:
@@ -41,6 +41,12 @@ def explore(
         int | None,
         typer.Option("--drops", min=0,
                      help="Messages a schedule may lose (default: 1 on a lossy network, else 0)."),
+    ] = None,
+    faults: Annotated[
+        str | None,
+        typer.Option("--faults", metavar="any:K",
+                     help="Instead of the scenario's faults, up to K arbitrary ones (a split "
+                     "into two sides, or a crash) at any step; heals and recoveries are free."),
     ] = None,
     max_states: Annotated[
         int | None, typer.Option("--max-states", min=1, help="Stop after this many states.")
@@ -92,6 +98,7 @@ def explore(
         from capsim.explore.properties import parse_properties
         from capsim.scenario import load_scenario, seed_scenario
 
+        any_faults = _any_faults(faults)
         sc = seed_scenario() if scenario is None else load_scenario(scenario)
         policies = split_csv(policy) or sc.policies
         props = parse_properties(split_csv(prop))
@@ -99,7 +106,8 @@ def explore(
         results = []
         code = 0
         for p in policies:
-            res = run_explore(sc, p, properties=props, drops=drops, max_states=max_states,
+            res = run_explore(sc, p, properties=props, drops=drops, any_faults=any_faults,
+                              max_states=max_states,
                               max_depth=max_depth, time_limit=time_limit,
                               fingerprints=fingerprints, reduce=reduce,
                               on_progress=_progress(p) if sys.stderr.isatty() else None,
@@ -125,6 +133,16 @@ def explore(
 
 
 _shown = False
+
+
+def _any_faults(text: str | None) -> int | None:
+    """``any:2`` -> 2."""
+    if text is None:
+        return None
+    head, _, k = text.partition(":")
+    if head != "any" or not k.isdigit():
+        raise die(f"--faults takes any:K, e.g. any:2 (up to K arbitrary faults); got {text!r}")
+    return int(k)
 
 
 def _progress(policy: str):  # type: ignore[no-untyped-def]

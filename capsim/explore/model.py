@@ -62,11 +62,12 @@ class State(NamedTuple):
     policies: tuple[int, ...]  # per node, the id of its snapshot (Model.snapshot(id))
     flight: tuple[Msg, ...]  # sorted multiset
     timers: tuple[Timer, ...]  # sorted multiset
-    faults: int  # how many nemesis events have happened
+    faults: int  # nemesis events that happened (with any_faults: the fault configuration's id)
     clients: tuple[tuple[int, int, bool], ...]  # (next op, outstanding op id or -1, counts)
     drops: int  # drops still allowed
     keys: tuple[KeyFrontier, ...]
     stale: tuple[StaleKey, ...] = ()  # per key, when stale reads are tracked
+    budget: int = 0  # arbitrary faults still allowed (any_faults)
 
 
 class StaleKey(NamedTuple):
@@ -134,7 +135,7 @@ class Model:
 
     def __init__(self, scenario: Scenario, policy_cls: type[Policy], params: Any,
                  *, drops: int = 0, availability: str | None = None,
-                 stale: bool = False) -> None:
+                 stale: bool = False, any_faults: int | None = None) -> None:
         """``availability``: which requests must be answered ok — ``"live"`` (to any
         live replica), ``"majority"`` (to a live replica on a side of the network
         with a majority of the replicas) or None (not tracked).
@@ -168,7 +169,12 @@ class Model:
         self.keys = sorted({p.key for p in self.ops})
         self.key_index = {k: i for i, k in enumerate(self.keys)}
         self.lin_ops = [LinOp(i, p.f, _freeze(p.value)) for i, p in enumerate(self.ops)]
-        self.nemesis = list(scenario.nemesis)
+        # With any_faults=K the scenario's nemesis is replaced by up to K arbitrary
+        # faults (a split into two sides, a crash) at any step; heals and recoveries
+        # are free. ``faults`` then names a configuration interned in blocked/down.
+        self.any_faults = any_faults
+        self.nemesis = [] if any_faults is not None else list(scenario.nemesis)
+        self._configs: dict[tuple[frozenset[tuple[str, str]], frozenset[str]], int] = {}
         # Network and crash state after the first i faults.
         self.blocked: list[frozenset[tuple[str, str]]] = []
         self.down: list[frozenset[str]] = []
@@ -201,6 +207,14 @@ class Model:
             for ev in self.nemesis
         ]
         self.op_needs = [sum(1 for ev in self.nemesis if ev.at <= p.at) for p in self.ops]
+        if any_faults is not None:
+            self._configs[(self.blocked[0], self.down[0])] = 0
+            first = self.nodes[0]
+            rest = self.nodes[1:]
+            self.splits = [
+                [[first, *[n for j, n in enumerate(rest) if mask >> j & 1]],
+                 [n for j, n in enumerate(rest) if not mask >> j & 1]]
+                for mask in range(2 ** len(rest) - 1)]
         self.default_drops = drops
         self.track_stale = stale
         if stale:
@@ -226,6 +240,7 @@ class Model:
             tuple(StaleKey(frozenset([self.scenario.initial[k]] if k in self.scenario.initial
                                      else []), frozenset(), (), ())
                   for k in self.keys) if self.track_stale else (),
+            self.any_faults or 0,
         )
 
     def _intern(self, snap: Any) -> int:
@@ -248,13 +263,40 @@ class Model:
 
     def quiescent(self, s: State) -> bool:
         """Every client done, every fault happened, nothing in flight."""
-        return (not s.flight and s.faults == len(self.nemesis)
+        return (not s.flight and self.faults_done(s)
                 and all(pos == len(self.client_ops[c]) and out < 0
                         for c, (pos, out, _) in enumerate(s.clients)))
 
+    def faults_done(self, s: State) -> bool:
+        """Every scheduled fault happened (any_faults: the network is whole, every node up)."""
+        if self.any_faults is not None:
+            return s.faults == 0
+        return s.faults == len(self.nemesis)
+
+    def _config(self, blocked: frozenset[tuple[str, str]], down: frozenset[str]) -> int:
+        cid = self._configs.get((blocked, down))
+        if cid is None:
+            cid = self._configs[(blocked, down)] = len(self.blocked)
+            self.blocked.append(blocked)
+            self.down.append(down)
+        return cid
+
+    def _any_fault_actions(self, s: State) -> list[Action]:
+        blocked, down = self.blocked[s.faults], self.down[s.faults]
+        out: list[Action] = []
+        if s.budget > 0:
+            for groups in self.splits:
+                if _cuts(self.nodes, groups) != blocked:
+                    out.append(("anyfault", ("partition", tuple(map(tuple, groups)))))
+            out.extend(("anyfault", ("crash", n)) for n in self.nodes if n not in down)
+        if blocked:
+            out.append(("anyfault", ("heal",)))
+        out.extend(("anyfault", ("recover", n)) for n in self.nodes if n in down)
+        return out
+
     def actions(self, s: State) -> list[Action]:
         """Every step enabled in ``s``, in a fixed order (so searches are deterministic)."""
-        out: list[Action] = []
+        out: list[Action] = [] if self.any_faults is None else self._any_fault_actions(s)
         f = s.faults
         if f < len(self.nemesis) and all(
                 pos >= need for (pos, _, _), need in zip(s.clients, self.fault_needs[f],
@@ -311,6 +353,7 @@ class Model:
         clients = list(s.clients)
         pols = list(s.policies)
         drops = s.drops
+        budget = s.budget
         completions: list[Completion] = []
         invoked: int | None = None
         kind = a[0]
@@ -343,6 +386,30 @@ class Model:
                 timers = [t for t in timers if t[0] != ev.crash]
             elif ev.recover is not None and ev.recover in self.down[faults - 1]:
                 run(ev.recover, ("recover",), lambda r: r.on_recover(now))
+        elif kind == "anyfault":
+            what = a[1]
+            blocked, down = self.blocked[faults], set(self.down[faults])
+            if rec is not None:
+                rec.append(("anyfault", what))
+            if what[0] == "partition":
+                budget -= 1
+                blocked = _cuts(self.nodes, what[1])
+            elif what[0] == "heal":
+                blocked = frozenset()
+            elif what[0] == "crash":
+                budget -= 1
+                down.add(what[1])
+                i = self.index[what[1]]
+                r = self.replicas[i]
+                r.restore_snapshot(self._snaps[pols[i]])
+                r.on_crash()
+                pols[i] = self._intern(r.snapshot())
+                timers = [t for t in timers if t[0] != what[1]]
+            else:
+                down.discard(what[1])
+            faults = self._config(blocked, frozenset(down))
+            if what[0] == "recover":
+                run(what[1], ("recover",), lambda r: r.on_recover(now))
         elif kind == "invoke":
             c = a[1]
             pos = clients[c][0]
@@ -380,13 +447,20 @@ class Model:
                    else f"no answer from {node} within the {self.timeout:g} s timeout")
             counted = clients[c][2]
             clients[c] = (clients[c][0], -1, False)
-            comp = Completion(gid, "info", None, why, False, counted)
+            op = self.ops[gid]
+            comp = Completion(gid, "info", op.value if op.f != "read" else None, why, False,
+                              counted)
             completions.append(comp)
             if rec is not None:
                 rec.append(("complete", comp))
         else:  # pragma: no cover - a bug in the search
             raise ValueError(f"unknown action {a!r}")
 
+        if faults != s.faults and self.availability is not None:
+            # A request counts only while its replica stays up on a majority side.
+            clients = [(pos, busy, counted and self.counts(self.ops[busy].node, faults))
+                       if busy >= 0 else (pos, busy, counted)
+                       for pos, busy, counted in clients]
         keys = list(s.keys)
         violation: str | None = None
         if invoked is not None:
@@ -413,7 +487,7 @@ class Model:
         timers.sort()
         return StepResult(
             State(tuple(pols), tuple(flight), tuple(timers), faults, tuple(clients), drops,
-                  tuple(keys), tuple(stale)),
+                  tuple(keys), tuple(stale), budget),
             completions, violation, record=rec, stale=stale_read)
 
     @staticmethod
@@ -468,6 +542,12 @@ class Model:
                         break
             elif rec is not None:  # stored
                 rec.append(("stored", (node, e[1], e[2])))
+
+
+def _cuts(nodes: list[str], groups: Any) -> frozenset[tuple[str, str]]:
+    """The directed links a partition into ``groups`` cuts."""
+    side = {n: j for j, g in enumerate(groups) for n in g}
+    return frozenset((a, b) for a in nodes for b in nodes if side[a] != side[b])
 
 
 def _values_written_once(scenario: Scenario, ops: list[PlannedOp]) -> None:

@@ -4,8 +4,9 @@
   (checked incrementally, key by key, see :mod:`capsim.explore.linear`).
 * ``available`` — the A in CAP, per policy: every request to a live replica
   (``ap``: any live replica; every other policy: a live replica on a side of
-  the network holding a majority of the replicas) is answered ``ok``. A
-  ``fail``, an ``info``, or a client giving up on such a request violates it.
+  the network holding a majority of the replicas), which stays so until the
+  request ends, is answered ``ok``. A ``fail``, an ``info``, or a client
+  giving up on such a request violates it.
 * ``converges`` — in every quiescent state after the last fault (every
   client done, nothing in flight), letting every replica's timers fire and
   delivering what they send, round after round (``SETTLE_ROUNDS`` rounds),

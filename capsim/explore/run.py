@@ -107,7 +107,8 @@ def default_drops(scenario: Scenario) -> int:
 
 
 def build_model(scenario: Scenario, policy: str | type[Policy], *, drops: int | None = None,
-                properties: Sequence[str] = ("linearizable",)) -> Model:
+                properties: Sequence[str] = ("linearizable",),
+                any_faults: int | None = None) -> Model:
     policy_cls = get_policy(policy) if isinstance(policy, str) else policy
     name = policy_cls.name or policy_cls.__name__
     try:
@@ -118,7 +119,8 @@ def build_model(scenario: Scenario, policy: str | type[Policy], *, drops: int | 
     scope = AVAILABILITY_SCOPE.get(name, DEFAULT_SCOPE) if "available" in properties else None
     return Model(scenario, policy_cls, params,
                  drops=default_drops(scenario) if drops is None else drops,
-                 availability=scope, stale="stale-free" in properties)
+                 availability=scope, stale="stale-free" in properties,
+                 any_faults=any_faults)
 
 
 def explore(
@@ -127,6 +129,7 @@ def explore(
     *,
     properties: Sequence[str] = ("linearizable",),
     drops: int | None = None,
+    any_faults: int | None = None,
     max_states: int | None = None,
     max_depth: int | None = None,
     time_limit: float | None = None,
@@ -142,6 +145,9 @@ def explore(
     simulator as a normal run), or undecided (``None``) when a budget or
     Ctrl-C ended the search first. ``drops`` bounds the messages a schedule
     may lose (default: 1 if the scenario's network is lossy, else 0).
+    ``any_faults=K`` replaces the scenario's faults by up to K arbitrary ones
+    (a split of the replicas into two sides, or a crash) at any step; heals
+    and recoveries are free.
     ``reduce`` skips transitions with sleep sets (:mod:`capsim.explore.reduce`):
     the same states and answers with fewer transitions, but it explores the
     whole space even after every property is broken.
@@ -149,7 +155,9 @@ def explore(
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
     props = parse_properties(properties)
-    model = build_model(scenario, policy, drops=drops, properties=props)
+    if any_faults is not None and any_faults < 0:
+        raise CapsimError(f"any_faults must be 0 or more (got {any_faults})")
+    model = build_model(scenario, policy, drops=drops, properties=props, any_faults=any_faults)
     name = model.policy_cls.name or model.policy_cls.__name__
     search = bfs_sleep if reduce else bfs
     out = search(model, Checker(props), max_states=max_states, max_depth=max_depth,
@@ -219,6 +227,8 @@ def counterexample(model: Model, name: str, found: Found, lang: str | None) -> C
     schedule = {"capsim_schedule": SCHEDULE_VERSION, "scenario": model.scenario.name,
                 "policy": name, "property": found.violation.property,
                 "drops": model.default_drops, "steps": steps}
+    if model.any_faults is not None:
+        schedule["faults"] = f"any:{model.any_faults}"
     run = replay(model.scenario, schedule, policy=model.policy_cls)
     text = explain(model, found.violation, run, lang)
     return Counterexample(found.violation.property, full, labels, schedule, text,

@@ -60,6 +60,17 @@ def step_label(model: Model, a: Action, r: StepResult, lang: str | None = None) 
     comps = [c for tag, c in rec if tag == "complete"]
     if kind == "fault":
         head = fault_label(model, int(rec[0][1]), lang)
+    elif kind == "anyfault":
+        what = a[1]
+        if what[0] == "partition":
+            head = t("the network splits: {groups}", lang,
+                     groups=partition_label([list(g) for g in what[1]]))
+        elif what[0] == "heal":
+            head = t("the network heals", lang)
+        elif what[0] == "crash":
+            head = t("{node} crashes", lang, node=what[1])
+        else:
+            head = t("{node} recovers", lang, node=what[1])
     elif kind == "invoke":
         gid = int(rec[0][1])
         head = op_text(model, gid)
@@ -99,6 +110,12 @@ def schedule_step(model: Model, a: Action, label: str) -> dict[str, Any]:
     kind = a[0]
     if kind == "fault":
         return {"do": "fault", "label": label}
+    if kind == "anyfault":
+        what = a[1]
+        spec: dict[str, Any] = (
+            {"partition": [list(g) for g in what[1]]} if what[0] == "partition"
+            else {"heal": True} if what[0] == "heal" else {what[0]: what[1]})
+        return {"do": "fault", **spec, "label": label}
     if kind in ("invoke", "timeout"):
         return {"do": kind, "client": model.client_names[a[1]], "label": label}
     if kind == "timer":

@@ -11,6 +11,7 @@ A step names what happens, never an index into internal lists, so a
 schedule can be read and edited by hand::
 
     {"do": "fault"}                          the scenario's next fault
+    {"do": "fault", "crash": "G1"}           a fault of its own (also partition, heal, recover)
     {"do": "invoke", "client": "alice"}      alice issues her next operation
     {"do": "deliver", "src": "G1", "dst": "G2", "kind": "query", "msg": {...}}
     {"do": "drop", ...same fields...}        the message is lost (a --drops drop)
@@ -37,7 +38,7 @@ from capsim.history import Event, History
 from capsim.policies import get_policy
 from capsim.policies.base import Policy, Reply, Request, Send, SetTimer, Stored
 from capsim.result import Message, RunResult, TraceEntry
-from capsim.scenario import Scenario, load_scenario
+from capsim.scenario import NemesisEvent, Scenario, load_scenario
 from capsim.sim.nemesis import fault_spans
 from capsim.sim.simulate import check_supported
 from capsim.sim.workload import PlannedOp
@@ -123,7 +124,8 @@ class _Replay:
         self.events: list[Event] = []
         self.trace: list[TraceEntry] = []
         self.journal: list[list[Any]] = []
-        self.fault_at: list[float] = []
+        self.fault_log: list[tuple[NemesisEvent, float]] = []  # what happened, when
+        self.next_fault = 0  # the scenario's next nemesis event
         self.issued: dict[int, float] = {}  # scenario op index -> time issued
 
     def _op(self, rid: int) -> tuple[str, PlannedOp]:
@@ -172,10 +174,8 @@ class _Replay:
         return CapsimError(f"{self.source}: steps[{i}]: {why}; the schedule does not fit this "
                            "scenario and policy")
 
-    def _fault(self) -> None:
-        i = len(self.fault_at)
-        ev = self.sc.nemesis[i]
-        self.fault_at.append(round(self.env.now, 9))
+    def _fault(self, ev: NemesisEvent) -> None:
+        self.fault_log.append((ev, round(self.env.now, 9)))
         if ev.partition is not None:
             named = {n for g in ev.partition for n in g}
             rest = [n for n in self.nodes if n not in named]
@@ -197,9 +197,22 @@ class _Replay:
     def do(self, i: int, st: Mapping[str, Any]) -> None:
         kind = st["do"]
         if kind == "fault":
-            if len(self.fault_at) >= len(self.sc.nemesis):
-                raise self._bad(i, "no fault is left in the scenario")
-            self._fault()
+            spec = {k: st[k] for k in ("partition", "heal", "crash", "recover") if k in st}
+            if spec:  # an arbitrary fault (capsim explore --faults any:K)
+                try:
+                    ev = NemesisEvent.model_validate({"at": 0.0, **spec})
+                except ValueError as exc:
+                    raise self._bad(i, f"not a fault: {exc}") from None
+                named = {n for g in ev.partition or [] for n in g}
+                named |= {n for n in (ev.crash, ev.recover) if n is not None}
+                if named - set(self.nodes):
+                    raise self._bad(i, f"unknown node {sorted(named - set(self.nodes))[0]!r}")
+            else:
+                if self.next_fault >= len(self.sc.nemesis):
+                    raise self._bad(i, "no fault is left in the scenario")
+                ev = self.sc.nemesis[self.next_fault]
+                self.next_fault += 1
+            self._fault(ev)
         elif kind in ("invoke", "timeout"):
             c = st.get("client")
             if c not in self.pos:
@@ -320,7 +333,7 @@ def replay(
 
 def _as_run(sc: Scenario, rp: _Replay, end: float) -> Scenario:
     nemesis = []
-    for ev, at in zip(sc.nemesis, rp.fault_at, strict=False):
+    for ev, at in rp.fault_log:
         d = ev.model_dump(mode="json", by_alias=True, exclude_none=True)
         d["at"] = at
         nemesis.append(d)
