@@ -362,3 +362,15 @@ def test_arbitrary_faults(tmp_path: Path) -> None:
     assert ce.run.history.to_jsonl() == replay(load_scenario(SEED), ce.schedule).history.to_jsonl()
     bad = runner.invoke(app, ["explore", str(SEED), "--faults", "some:2"])
     assert bad.exit_code == 2 and "--faults takes any:K, e.g. any:2" in bad.output
+
+
+def test_json_output_names_the_verdicts_and_folders(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["explore", str(SEED), "--policy", "cp,ap", "--json", "--no-plot",
+                              "--out", str(tmp_path)])
+    assert res.exit_code == 1
+    cp, ap = json.loads(res.stdout)
+    assert (cp["policy"], cp["states"], cp["properties"]["linearizable"]["holds"]) == (
+        "cp", 22, True)
+    assert ap["properties"]["linearizable"] == {
+        "holds": False, "steps": 3, "explanation": ap["properties"]["linearizable"]["explanation"]}
+    assert ap["written"] == {"linearizable": str(tmp_path / "explore-ap")}

@@ -110,12 +110,11 @@ def explore(
                               max_states=max_states,
                               max_depth=max_depth, time_limit=time_limit,
                               fingerprints=fingerprints, reduce=reduce,
-                              on_progress=_progress(p) if sys.stderr.isatty() else None,
+                              on_progress=_progress(p, lang) if sys.stderr.isatty() else None,
                               lang=lang)
             _clear_progress()
-            written = {} if as_json else _write(res, target, force=force, plot=not no_plot,
-                                                 lang=lang)
-            results.append(res)
+            written = _write(res, target, force=force, plot=not no_plot, lang=lang)
+            results.append((res, written))
             if any(r.holds is False for r in res.properties.values()):
                 code = max(code, 1)
             elif not res.complete:
@@ -126,7 +125,8 @@ def explore(
             if res.stopped == "Ctrl-C":
                 break
         if as_json:
-            data = [r.summary() for r in results]
+            data = [{**r.summary(), "written": {p: str(f) for p, f in w.items()}}
+                    for r, w in results]
             typer.echo(json.dumps(data[0] if len(data) == 1 else data, indent=2,
                                   ensure_ascii=False))
     raise typer.Exit(code)
@@ -145,14 +145,14 @@ def _any_faults(text: str | None) -> int | None:
     return int(k)
 
 
-def _progress(policy: str):  # type: ignore[no-untyped-def]
+def _progress(policy: str, lang: str):  # type: ignore[no-untyped-def]
     def show(p: Progress) -> None:
         global _shown
         from capsim.i18n import t
 
         rate = p.states / p.seconds if p.seconds else 0.0
         line = t("{policy}: {states} states ({rate}/s), frontier {frontier}, depth {depth}",
-                 None, policy=policy, states=f"{p.states:,}", rate=f"{rate:,.0f}",
+                 lang, policy=policy, states=f"{p.states:,}", rate=f"{rate:,.0f}",
                  frontier=f"{p.frontier:,}", depth=p.depth)
         sys.stderr.write("\r" + line + "   ")
         sys.stderr.flush()
