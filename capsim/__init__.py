@@ -33,6 +33,8 @@ _EXPORTS: dict[str, str] = {
     "ScenarioError": "capsim.errors",
     "TraceEntry": "capsim.records",
     "check_linearizable": "capsim.check.linearizable",
+    "explore": "capsim.explore.run",
+    "ExploreResult": "capsim.explore.run",
     "load_scenario": "capsim.scenario",
     "parse_scenario": "capsim.scenario",
     "parse_scenario_text": "capsim.scenario",
@@ -45,6 +47,7 @@ __all__ = [
     "POLICIES",
     "CapsimError",
     "Event",
+    "ExploreResult",
     "Fault",
     "History",
     "HistoryFormatError",
@@ -59,6 +62,7 @@ __all__ = [
     "TraceEntry",
     "__version__",
     "check_linearizable",
+    "explore",
     "load_scenario",
     "parse_scenario",
     "parse_scenario_text",
@@ -87,6 +91,7 @@ if TYPE_CHECKING:
     from capsim.check import run_checks
     from capsim.check.linearizable import check_linearizable
     from capsim.errors import CapsimError, HistoryFormatError, Problem, ScenarioError
+    from capsim.explore.run import ExploreResult, explore
     from capsim.history import Event, History, Operation
     from capsim.policies import REGISTRY as POLICIES
     from capsim.policies.base import Policy

@@ -13,6 +13,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "policies": ("run", "List the policies and the operations each offers."),
     "check": ("check",
               "Check whether a history is linearizable and explain a violation in words."),
+    "explore": ("explore",
+                "Check a property in EVERY schedule of a small scenario (breadth-first search)."),
     "plot": ("plot", "Redraw a saved run's pictures from its history.jsonl and result.json."),
     "pbs": ("pbs",
             "Probabilistically Bounded Staleness: run the WARS Monte Carlo of Bailis et al."),

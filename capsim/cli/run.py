@@ -88,6 +88,14 @@ def run(
     export_edn: ExportEdnOpt = False,
     lang: LangOpt = None,
     no_html: NoHtmlOpt = False,
+    schedule: Annotated[
+        Path | None,
+        typer.Option(
+            "--schedule",
+            help="Replay this schedule.json (from capsim explore) instead of sampling the "
+            "network: every delivery, loss, timer and fault in its order.",
+        ),
+    ] = None,
 ) -> None:
     """Run a scenario, check its history, print a table and write the run folder.
 
@@ -110,10 +118,18 @@ def run(
         target = out if out is not None else Path("runs") / sc.name
         staged = None if no_write else staging_dir(target, force=force)
         try:
-            results = [
-                simulate(sc, policy=p, seed=seed, params=quorum_params if p == "quorum" else None)
-                for p in policies
-            ]
+            if schedule is not None:
+                from capsim.sim.schedule import replay
+
+                results = [replay(sc, schedule, policy=p,
+                                  params=quorum_params if p == "quorum" else None)
+                           for p in (split_csv(policy) or [None])]  # type: ignore[list-item]
+            else:
+                results = [
+                    simulate(sc, policy=p, seed=seed,
+                             params=quorum_params if p == "quorum" else None)
+                    for p in policies
+                ]
             if staged is not None:
                 write_results(results, staged, export_edn=export_edn, formats=formats,
                               messages=messages, lang=lang or "en", html=not no_html)

@@ -28,9 +28,13 @@ def get_policy(name: str) -> type[Policy]:
         return REGISTRY[name]
     except KeyError:
         from capsim.errors import CapsimError
+        from capsim.policies.teaching import TEACHING
 
+        if name in TEACHING:
+            return TEACHING[name]
         raise CapsimError(
-            f"unknown policy {name!r}; valid policies: {', '.join(REGISTRY)}"
+            f"unknown policy {name!r}; valid policies: {', '.join(REGISTRY)} "
+            f"(deliberately broken, for teaching: {', '.join(TEACHING)})"
         ) from None
 
 

@@ -17,8 +17,8 @@ a restart a replica offers its whole map once).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Hashable, Mapping
+from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,6 +33,8 @@ from capsim.policies.base import (
     SetTimer,
     Stored,
     Version,
+    freeze_store,
+    thaw_store,
     version,
 )
 
@@ -107,6 +109,22 @@ class AP(Policy):
         self._seq += 1
         self._changed.pop(key, None)
         self._changed[key] = self._seq
+
+    def snapshot(self) -> Hashable:
+        # The anti-entropy bookkeeping is state too: two replicas with the same
+        # map but different unacknowledged changes send different syncs.
+        return (freeze_store(self.store), self.clock, self._sync_round, self._seq,
+                tuple(self._changed.items()), tuple(sorted(self._acked.items())),
+                tuple(sorted(self._learned_from.items())))
+
+    def restore_snapshot(self, snap: Hashable) -> None:
+        store, clock, rnd, seq, changed, acked, learned = cast(tuple[Any, ...], snap)
+        self.clock = clock
+        self.store = thaw_store(store)
+        self._sync_round, self._seq = rnd, seq
+        self._changed = dict(changed)
+        self._acked = dict(acked)
+        self._learned_from = dict(learned)
 
     def start(self, now: float) -> list[Effect]:
         return [SetTimer(self.sync_interval, "sync")] if self.peers else []

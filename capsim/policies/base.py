@@ -14,7 +14,7 @@ as a list, so policies normalise with ``tuple(...)``.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, ClassVar, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -187,6 +187,46 @@ class Policy:
         """Take back what :meth:`durable_state` returned (after a JSON round trip)."""
         if "store" in state:
             self.store = load_store(state["store"])
+
+
+    # --- snapshots: the explorer's view of a replica --------------------------
+    # ``capsim explore`` searches every schedule, so it must save a replica's
+    # state, try one event, and go back. The contract:
+    #
+    # * ``snapshot()`` returns ALL the replica's state, volatile and durable
+    #   (operations in flight, counters, locks — not the constant
+    #   configuration: node, peers, params, timeout), as an immutable,
+    #   hashable and canonical value: two replicas in the same state give
+    #   equal snapshots, whatever order things happened in (sort dicts and
+    #   sets into tuples). The explorer stores snapshots in its visited set.
+    # * ``restore_snapshot(snap)`` puts the replica back into exactly that
+    #   state, on this object or on a fresh one built with the same
+    #   arguments; after it, every handler returns the same effects as the
+    #   original replica would have.
+    # * Determinism: the handlers' effects depend only on the state and the
+    #   arguments. No clocks, no randomness, no iteration over unordered sets
+    #   whose order can differ between equal states: time arrives as ``now``.
+    #
+    # This is not ``restore()``: that one takes back the *durable* part after a
+    # real process restarted (live mode); a snapshot is the whole state.
+
+    def snapshot(self) -> Hashable:
+        """The replica's whole state, canonical and hashable (see the contract above)."""
+        raise NotImplementedError(f"policy {self.name!r} does not support snapshots")
+
+    def restore_snapshot(self, snap: Hashable) -> None:
+        """Become exactly the replica :meth:`snapshot` described."""
+        raise NotImplementedError(f"policy {self.name!r} does not support snapshots")
+
+
+def freeze_store(store: Mapping[str, tuple[Any, Any]]) -> tuple[tuple[str, Any, Any], ...]:
+    """``{key: (value, version)}`` as a sorted tuple, for snapshots."""
+    return tuple((k, v, ver) for k, (v, ver) in sorted(store.items()))
+
+
+def thaw_store(items: Any) -> dict[str, tuple[Any, Any]]:
+    """Undo :func:`freeze_store`."""
+    return {k: (v, ver) for k, v, ver in items}
 
 
 def node_rng(seed: int, node: str) -> random.Random:

@@ -17,8 +17,9 @@ Durable: the stored values and versions. Volatile: operations in flight.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,6 +34,8 @@ from capsim.policies.base import (
     SetTimer,
     Stored,
     Version,
+    freeze_store,
+    thaw_store,
     version,
 )
 
@@ -79,6 +82,23 @@ class CP(Policy):
 
     def on_crash(self) -> None:
         self.ops.clear()
+
+    def snapshot(self) -> Hashable:
+        ops = tuple(
+            (opid, op.req, op.phase, tuple(sorted(op.replies.items())), tuple(sorted(op.acks)),
+             op.value, op.version)
+            for opid, op in sorted(self.ops.items())
+        )
+        return (freeze_store(self.store), ops, self._next)
+
+    def restore_snapshot(self, snap: Hashable) -> None:
+        store, ops, nxt = cast(tuple[Any, Any, int], snap)
+        self._next = nxt
+        self.store = thaw_store(store)
+        self.ops = {
+            opid: _Op(req, phase, dict(replies), set(acks), value, ver)
+            for opid, req, phase, replies, acks, value, ver in ops
+        }
 
     def on_request(self, now: float, req: Request) -> list[Effect]:
         if req.f not in self.supports:

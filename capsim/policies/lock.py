@@ -32,9 +32,9 @@ recovery. Volatile: which client waits for which write.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -49,6 +49,8 @@ from capsim.policies.base import (
     SetTimer,
     Stored,
     Version,
+    freeze_store,
+    thaw_store,
     version,
 )
 
@@ -129,6 +131,27 @@ class Lock(Policy):
             for tid, t in state.get("txns", {}).items()
         }
         self._forget_clients()  # a restarted process lost them, as in a crash
+
+    def snapshot(self) -> Hashable:
+        txns = tuple(
+            (tid, t.key, t.value, t.phase, tuple(t.peers), t.version, tuple(sorted(t.locked)),
+             tuple(sorted(t.waiting)), t.request)
+            for tid, t in sorted(self.txns.items())
+        )
+        return (freeze_store(self.store), tuple(sorted(self.locks.items())),
+                tuple(sorted(self.ended)), txns, self._next, self._retrying)
+
+    def restore_snapshot(self, snap: Hashable) -> None:
+        store, locks, ended, txns, nxt, retrying = cast(
+            tuple[Any, Any, Any, Any, int, bool], snap)
+        self._next, self._retrying = nxt, retrying
+        self.store = thaw_store(store)
+        self.locks = dict(locks)
+        self.ended = set(ended)
+        self.txns = {
+            tid: _Txn(key, value, phase, list(peers), ver, set(locked), set(waiting), request)
+            for tid, key, value, phase, peers, ver, locked, waiting, request in txns
+        }
 
     def on_crash(self) -> None:
         self._retrying = False  # the crash cancelled the timer

@@ -51,9 +51,9 @@ Durable: the stored values and versions, the clock. Volatile: operations in flig
 from __future__ import annotations
 
 import zlib
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
@@ -69,6 +69,8 @@ from capsim.policies.base import (
     SetTimer,
     Stored,
     Version,
+    freeze_store,
+    thaw_store,
     version,
 )
 
@@ -192,6 +194,23 @@ class Quorum(Policy):
 
     def on_crash(self) -> None:
         self.ops.clear()
+
+    def snapshot(self) -> Hashable:
+        ops = tuple(
+            (opid, op.req, tuple(op.replicas), op.version, tuple(sorted(op.acks)),
+             tuple(sorted(op.replies.items())), tuple(sorted(op.repaired.items())), op.answered)
+            for opid, op in sorted(self.ops.items())
+        )
+        return (freeze_store(self.store), self.clock, ops, self._next)
+
+    def restore_snapshot(self, snap: Hashable) -> None:
+        store, clock, ops, nxt = cast(tuple[Any, int, Any, int], snap)
+        self.clock, self._next = clock, nxt
+        self.store = thaw_store(store)
+        self.ops = {
+            opid: _Op(req, list(replicas), ver, set(acks), dict(replies), dict(repaired), answered)
+            for opid, req, replicas, ver, acks, replies, repaired, answered in ops
+        }
 
     def _tick(self, now: float) -> Version:
         self.clock = max(self.clock + 1, int(now * 1_000_000))

@@ -62,7 +62,7 @@ progress, pending requests, ticks; the key-value map is rebuilt from the log.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -280,8 +280,9 @@ class Raft(Policy):
             self.egen, self.lgen, self.etimeout, self._seen, self.rng.getstate(),
         )
 
-    def restore_snapshot(self, snap: tuple[Any, ...]) -> None:
+    def restore_snapshot(self, snap: Hashable) -> None:
         """Become exactly the replica :meth:`snapshot` described."""
+        assert isinstance(snap, tuple)
         (self.term, self.voted_for, log, self.commit, self.boots, state, self.applied,
          self.role, self.leader, self.recent, self.prevoting, votes, nxt, match,
          self.tick, self.round, round_tick, acked, self.quorum_tick, pending, reads,
