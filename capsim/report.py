@@ -10,7 +10,7 @@ import html
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from capsim.i18n import tr
+from capsim.i18n import t, tr
 
 if TYPE_CHECKING:
     from rich.table import Table
@@ -48,8 +48,8 @@ def rows(result: RunResult, lang: str = "en") -> list[tuple[str, str]]:
     elif conv.get("converged"):
         conv_s = _secs(conv.get("time"), lang)
     else:
-        conv_s = tr("never", lang)
-    return [
+        conv_s = tr("never", lang) + ("*" if conv.get("why") else "")
+    out = [
         (tr("ops", lang), str(ops.get("total", 0))),
         (tr("ok/fail/info", lang), f"{ops.get('ok', 0)} / {ops.get('fail', 0)} / "
                                    f"{ops.get('info', 0)}"),
@@ -61,6 +61,26 @@ def rows(result: RunResult, lang: str = "en") -> list[tuple[str, str]]:
         (tr("p99 latency", lang), _secs(p99, lang)),
         (tr("convergence", lang), conv_s),
     ]
+    if ops.get("not_issued"):
+        out.insert(2, (t("not issued", lang), str(ops["not_issued"])))
+    return out
+
+
+def notes(result: RunResult, lang: str = "en") -> list[str]:
+    """Sentences a bare number in the table would leave open: why "never", what "not issued" is."""
+    c = result.checks
+    out = []
+    why = (c.get("convergence") or {}).get("why")
+    if why:
+        out.append(t("{policy}: convergence never*: {why}.", lang, policy=result.label,
+                     why=t(why, lang)))
+    n = (c.get("ops") or {}).get("not_issued")
+    if n:
+        out.append(t("{policy}: {n} planned operations were never issued: a client waits for "
+                     "the answer to its previous operation (or for its timeout) before it "
+                     "issues the next one, and the run ended while they were still queued.",
+                     lang, policy=result.label, n=n))
+    return out
 
 
 def story(result: RunResult, limit: int = 20) -> list[str]:
@@ -93,9 +113,17 @@ def render_table(results: Sequence[RunResult], lang: str = "en") -> Table:
     table.add_column(tr("policy", lang))
     for r in results:
         table.add_column(r.label, justify="right")
-    all_rows = [rows(r, lang) for r in results]
-    for i, (label, _) in enumerate(all_rows[0] if all_rows else []):
-        table.add_row(label, *[rs[i][1] for rs in all_rows])
+    all_rows = [dict(rows(r, lang)) for r in results]
+    labels: list[str] = []
+    for r in results:
+        labels += [label for label, _ in rows(r, lang) if label not in labels]
+    for label in labels:
+        # only "not issued" can be missing from a column: it is shown when nonzero
+        table.add_row(label, *[rs.get(label, "0") for rs in all_rows])
+    caption = [line for r in results for line in notes(r, lang)]
+    if caption:
+        table.caption = "\n".join(caption)
+        table.caption_justify = "left"
     return table
 
 
@@ -108,6 +136,7 @@ def result_html(result: RunResult, lang: str = "en") -> str:
     lin = result.checks.get("linearizable") or {}
     expl = lin.get("explanation")
     note = f"<p>{html.escape(expl)}</p>" if expl else ""
+    note += "".join(f"<p>{html.escape(n)}</p>" for n in notes(result, lang))
     return (
         f"<div><b>{html.escape(result.scenario.name)}</b> under "
         f"<code>{html.escape(result.policy)}</code>, seed {result.seed}"

@@ -38,6 +38,7 @@ from capsim.distributions import (
     Uniform,
 )
 from capsim.errors import Problem, ScenarioError
+from capsim.i18n import t
 
 Value = str | int
 """A register value: a string such as ``v1`` (or an integer)."""
@@ -432,10 +433,12 @@ def _cross_check(s: Scenario) -> list[tuple[Loc, str]]:
                 (("operations", i, "client"),
                  f"unknown client {op.client!r}; clients: {client_list}")
             )
-        if op.at > s.duration:
+        if op.at >= s.duration:
             out.append(
                 (("operations", i, "at"),
-                 f"time {op.at} is after the end of the run ({s.duration})")
+                 t("time {at} is not before the end of the run ({duration}), so the "
+                   "operation would never run; schedule it earlier or make duration longer",
+                   None, at=op.at, duration=s.duration))
             )
         if op.at < last:
             out.append(

@@ -204,6 +204,24 @@ def _earlier_writes(writers: Sequence[OpFacts], v: Any, clock: _Clock) -> str:
     )
 
 
+def _saw_from_start(op: OpFacts, clock: _Clock) -> str:
+    """The op with the time it *began*, for arguments that rest on its start.
+
+    ``bob read v0 from G2 at t=3.00 s`` when it began and ended at once, else
+    ``bob started a read on G2 at t=3.00 s and got v0``.
+    """
+    if clock(op.start) == clock(op.end):
+        return _saw(op, clock)
+    if op.f == "read":
+        return (f"{who(op.process)} started a read{_on(op.node, 'on')} at {clock(op.start)} "
+                f"and got {show_value(op.value)}")
+    exp, new = op.value
+    return (
+        f"{possessive(op.process)} compare-and-set from {show_value(exp)} to {show_value(new)}"
+        f"{_on(op.node, 'on')}, started at {clock(op.start)}, succeeded"
+    )
+
+
 def _saw(op: OpFacts, clock: _Clock) -> str:
     """``bob read v0 from G2 at t=3.05 s`` / ``bob's compare-and-set … succeeded at …``."""
     if op.f == "read":
@@ -246,7 +264,8 @@ def _stale_read(ops: Sequence[OpFacts], key: str, initial: Any, clock: _Clock) -
             if _ids(ops) != _ids([r, w, *sources]):
                 continue
             return (
-                f"{_saw(r, clock)}, but {_write_phrase(w)} had already been acknowledged at "
+                f"{_saw_from_start(r, clock)}, but {_write_phrase(w)} had already been "
+                f"acknowledged at "
                 f"{clock(w.end)}.{_earlier_writes(sources, v, clock)}"
             )
     return None
@@ -301,8 +320,8 @@ def _read_went_back(ops: Sequence[OpFacts], key: str, initial: Any, clock: _Cloc
     else:
         return None
     return (
-        f"{who(second.process)} read {show_value(second.value)}{_on(second.node, 'from')} at "
-        f"{clock(second.end)}, but {who(first.process)} had already read the newer value "
+        f"{_saw_from_start(second, clock)}, but {who(first.process)} had already read the "
+        f"newer value "
         f"{show_value(first.value)}{_on(first.node, 'from')} at {clock(first.end)} ({why})."
     )
 

@@ -59,6 +59,11 @@ class _Op:
 class CP(Policy):
     name = "cp"
     summary = "majority quorums (ABD): consistent, refuses when it cannot reach a majority"
+    no_convergence = (
+        "cp has no anti-entropy: a write only needs a majority, so a replica outside it may "
+        "keep an older value; every read asks a majority and returns the newest, so this "
+        "is not a consistency bug"
+    )
     supports = frozenset({"read", "write"})
     Params = CPParams
 

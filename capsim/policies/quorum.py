@@ -140,6 +140,10 @@ class _Op:
 class Quorum(Policy):
     name = "quorum"
     summary = "Dynamo-style N/R/W partial quorums, last-writer-wins (PBS paper)"
+    no_convergence = (
+        "quorum has no anti-entropy: a replica that missed a write keeps its older value "
+        "until a newer write (or, with read_repair, a read) reaches it"
+    )
     supports = frozenset({"read", "write"})
     Params = QuorumParams
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from capsim.check import run_checks
 from capsim.errors import CapsimError, Problem, ScenarioError
+from capsim.i18n import t
 from capsim.policies import get_policy
 from capsim.policies.base import Policy
 from capsim.result import RunResult
@@ -63,6 +64,11 @@ def simulate(
         duration=scenario.duration,
         linearizability=linearizability,
     )
+    checks["ops"]["not_issued"] = sum(engine.not_issued().values())
+    if checks["ops"]["not_issued"]:
+        checks["not_issued"] = not_issued_report(engine.not_issued())
+    if not checks.get("convergence", {}).get("converged", True) and policy_cls.no_convergence:
+        checks["convergence"]["why"] = policy_cls.no_convergence
     return RunResult(
         scenario=scenario,
         policy=name,
@@ -74,6 +80,20 @@ def simulate(
         checks=checks,
         params=p.model_dump(mode="json"),
     )
+
+
+def not_issued_report(by_client: dict[str, int]) -> dict[str, Any]:
+    """The planned operations nobody issued, counted and explained in words."""
+    n = sum(by_client.values())
+    return {
+        "count": n,
+        "by_client": by_client,
+        "reason": t(
+            "{n} planned operations were never issued: a client waits for the answer to its "
+            "previous operation (or for its timeout) before it issues the next one, and the "
+            "run ended while they were still queued.", "en", n=n,
+        ),
+    }
 
 
 def check_supported(scenario: Scenario, policy_cls: type[Policy], name: str) -> None:
