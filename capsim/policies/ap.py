@@ -1,9 +1,16 @@
 """``ap``: answer at once from the local copy; replicate in the background.
 
-Each write is stamped with a Lamport clock and the node id (ties broken by
-id), applied locally, acknowledged, and sent to every peer; a replica keeps
-the highest version it has seen (last-writer-wins). Every ``sync_interval``
-seconds each replica pushes its whole map to its peers (anti-entropy), which
+Each write is stamped with a version and the node id (ties broken by id),
+applied locally, acknowledged, and sent to every peer; a replica keeps the
+highest version it has seen (last-writer-wins). What "last writer" means is
+the ``clock`` parameter: ``lamport`` (default) orders writes by a Lamport
+counter, so of two concurrent writes on different replicas the one with the
+larger node id wins even if it was acknowledged *earlier* in real time, and a
+later read keeps returning the loser's overwritten value; ``hybrid`` stamps
+each write with max(now in microseconds, counter + 1), a hybrid logical clock,
+so with the simulator's perfect clocks the write acknowledged last wins.
+Every ``sync_interval`` seconds each replica pushes its whole map to its peers
+(anti-entropy), which
 repairs what a partition kept apart, so replicas converge after a heal.
 
 ``cas`` is applied to the local copy only — a good way to show lost updates.
@@ -14,7 +21,7 @@ Durable: the map and the clock. Volatile: nothing else.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -41,6 +48,11 @@ class APParams(BaseModel):
     )
     replicate: bool = Field(
         default=True, description="Send each write to the peers right away."
+    )
+    clock: Literal["lamport", "hybrid"] = Field(
+        default="lamport",
+        description="What 'last writer' means: lamport (a counter; concurrent writes are "
+        "ordered by node id) or hybrid (real time first: the write made last wins).",
     )
 
 
@@ -81,15 +93,19 @@ class AP(Policy):
             if current != expected:
                 return [Reply(req.id, "fail", error=(
                     f"{self.node} holds {current!r} for {req.key}, not {expected!r}"))]
-            return self._write(req, new)
-        return self._write(req, req.value)
+            return self._write(now, req, new)
+        return self._write(now, req, req.value)
 
-    def _write(self, req: Request, value: Any) -> list[Effect]:
-        self.clock += 1
+    def _write(self, now: float, req: Request, value: Any) -> list[Effect]:
+        assert isinstance(self.params, APParams)
+        if self.params.clock == "hybrid":
+            self.clock = max(round(now * 1_000_000), self.clock + 1)
+        else:
+            self.clock += 1
         ver = (self.clock, self.node)
         self.store[req.key] = (value, ver)
         out: list[Effect] = [Stored(req.key, value), Reply(req.id, "ok", req.value)]
-        if self.params.replicate:  # type: ignore[attr-defined]
+        if self.params.replicate:
             msg = {"t": "put", "key": req.key, "value": value, "ver": list(ver)}
             out.extend(Send(p, msg, "replicate") for p in self.peers)
         return out
