@@ -17,16 +17,51 @@ def die(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so every ``finally`` removes its temporary folders."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn capsim's own errors into a one-paragraph message and exit code 2."""
+    """Turn capsim's own errors into a one-paragraph message and exit code 2.
+
+    Ctrl-C (exit 130) and SIGTERM (exit 143) unwind the command like an
+    exception, so staging folders (``.NAME.*.tmp``) are removed on the way out.
+    """
+    import signal
+    import threading
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         yield
     except CapsimError as exc:
-        raise die(str(exc)) from None
+        raise die(short(str(exc))) from None
+    except Terminated:
+        typer.echo("terminated", err=True)
+        sys.exit(143)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+#: The longest error message the CLI prints, in characters.
+MAX_MESSAGE = 2000
+
+
+def short(message: str, limit: int = MAX_MESSAGE) -> str:
+    """An error message cut to one short paragraph (a long echoed value is no help)."""
+    if len(message) <= limit:
+        return message
+    return message[: limit - 40].rstrip() + f" … ({len(message) - limit + 40:,} more characters)"
 
 
 def split_csv(value: str | None) -> list[str]:

@@ -26,6 +26,13 @@ def load_runs(run_dir: Path) -> list[RunResult]:
     from capsim.errors import CapsimError
     from capsim.result import RunResult
 
+    if run_dir.is_file():
+        from capsim.i18n import t
+
+        raise CapsimError(t(
+            "{path} is a file; capsim plot takes the run folder that holds history.jsonl "
+            "and result.json, e.g. capsim plot {folder}", None, path=run_dir,
+            folder=run_dir.parent))
     if not run_dir.is_dir():
         raise CapsimError(f"{run_dir}: no such folder (give a folder written by `capsim run`)")
     if (run_dir / "result.json").is_file():
@@ -59,14 +66,18 @@ def plot(
         typer.Option("--out", "-o", help="Write the pictures here instead of into RUN_DIR."),
     ] = None,
     force: Annotated[
-        bool, typer.Option("--force", "-f", help="Replace pictures that already exist.")
+        bool, typer.Option(
+            "--force", "-f",
+            help="Replace pictures that already exist even if capsim did not draw them "
+            "(pictures capsim drew and nobody changed are redrawn without it).")
     ] = False,
 ) -> None:
     """Redraw a saved run's pictures from its history.jsonl and result.json.
 
     Writes timeline.<fmt> (per policy) and compare.<fmt> (when the folder
-    holds several policies), laid out like the run folder. Existing pictures
-    are left alone unless --force: a teacher may have kept one on purpose.
+    holds several policies), laid out like the run folder. Pictures capsim
+    drew and nobody changed since are redrawn; any other existing picture is
+    left alone unless --force: a teacher may have kept one on purpose.
     """
     fmts = parse_formats(formats)
     with user_errors():
@@ -75,13 +86,20 @@ def plot(
         results = load_runs(run_dir)
         dest = out if out is not None else run_dir
         planned = planned_files(results, dest, fmts, messages=messages)
-        existing = [p for p in planned if p.exists()]
+        from capsim.atomic import RUN_MARKER, capsim_wrote_file, seal
+
+        # Pictures capsim drew and nobody touched since are capsim's to redraw.
+        existing = [p for p in planned if p.exists() and not capsim_wrote_file(p)]
         if existing and not force:
             shown = ", ".join(str(p) for p in existing[:4])
             more = f" and {len(existing) - 4} more" if len(existing) > 4 else ""
             raise die(f"{shown}{more} already exist(s); pass --force to replace, "
                       "or --out DIR to write elsewhere")
         paths = draw_plots(results, dest, fmts, messages=messages, lang=lang)
+        for folder in (dest, dest.parent):
+            if (folder / RUN_MARKER).is_file():
+                seal(folder, RUN_MARKER, only=[Path(p) for p in paths])
+                break
     for p in paths:
         typer.echo(f"wrote {p}")
 

@@ -90,7 +90,13 @@ def run(
         typer.Option("--out", "-o", help="Run folder to write (default: runs/<scenario name>)."),
     ] = None,
     force: Annotated[
-        bool, typer.Option("--force", "-f", help="Replace the run folder if it exists.")
+        bool,
+        typer.Option(
+            "--force", "-f",
+            help="Replace --out even if capsim did not write it (a folder capsim ran into "
+            "before, marked by its .capsim-run file, is replaced without it). Never "
+            "replaces a regular file.",
+        ),
     ] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the results as JSON instead of a table.")
@@ -122,24 +128,30 @@ def run(
         raise die("--plot and --no-plot contradict each other; give one")
     formats = () if no_plot else parse_formats(plot)
     with user_errors():
-        from capsim.atomic import commit_dir, staging_dir
+        from capsim.atomic import RUN_MARKER, check_target, commit_dir, seal, staging_dir
         from capsim.scenario import load_scenario, seed_scenario
         from capsim.sim import simulate
 
         sc = seed_scenario() if scenario is None else load_scenario(scenario)
         policies = split_csv(policy) or sc.policies
+        _check_policies(policies, policy is not None)
         quorum_params = _nrw_params(nrw, policies, len(sc.nodes))
         target = out if out is not None else Path("runs") / sc.name
-        staged = None if no_write else staging_dir(target, force=force)
+        if not no_write:
+            # Every argument is checked before anything is written: nothing
+            # exists on disk until the results are ready.
+            check_target(target, force=force, marker=RUN_MARKER)
+        results = [
+            simulate(sc, policy=p, seed=seed, params=quorum_params if p == "quorum" else None)
+            for p in policies
+        ]
+        staged = None if no_write else staging_dir(target, force=force, marker=RUN_MARKER)
         try:
-            results = [
-                simulate(sc, policy=p, seed=seed, params=quorum_params if p == "quorum" else None)
-                for p in policies
-            ]
             if staged is not None:
                 write_results(results, staged, export_edn=export_edn, formats=formats,
                               messages=messages, lang=lang)
-                commit_dir(staged, target, force=force)
+                seal(staged, RUN_MARKER)
+                commit_dir(staged, target, force=force, marker=RUN_MARKER)
                 staged = None
         finally:
             if staged is not None:
@@ -147,6 +159,23 @@ def run(
 
                 shutil.rmtree(staged, ignore_errors=True)
         print_results(results, as_json, None if no_write else target, lang)
+
+
+def _check_policies(policies: list[str], from_option: bool) -> None:
+    """Unknown or repeated names in ``--policy``, said before any work is done."""
+    from capsim.i18n import t
+    from capsim.policies import REGISTRY
+
+    seen: set[str] = set()
+    where = "--policy" if from_option else "policy"
+    for p in policies:
+        if p not in REGISTRY:
+            raise die(t("{where}: unknown policy {name!r}; valid policies: {valid}", None,
+                        where=where, name=p, valid=", ".join(REGISTRY)))
+        if p in seen:
+            raise die(t("{where}: policy {name!r} is named twice; name each policy once", None,
+                        where=where, name=p))
+        seen.add(p)
 
 
 def _nrw_params(text: str | None, policies: list[str], nodes: int) -> dict[str, int] | None:
