@@ -266,7 +266,11 @@ class Workload(_Model):
         return self
 
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_NAME = re.compile(r"^[^\W_][\w.-]*$")
+"""Letters of any script (故事 is a name), digits, '.', '_' and '-': safe as a folder name."""
+
+#: The longest scenario name: it names the run folder, and file systems cap names.
+MAX_NAME = 100
 
 
 class Scenario(_Model):
@@ -290,10 +294,11 @@ class Scenario(_Model):
     @field_validator("name")
     @classmethod
     def _safe_name(cls, v: str) -> str:
-        if not _NAME.match(v):
-            raise ValueError(
-                "name may use letters, digits, '.', '_' and '-' (it names the run folder)"
-            )
+        if not _NAME.match(v) or len(v) > MAX_NAME:
+            raise ValueError(t(
+                "name may use letters (of any script, e.g. 故事), digits, '.', '_' and '-', "
+                "must start with a letter or digit and be at most {max} characters long "
+                "(it names the run folder)", None, max=MAX_NAME))
         return v
 
     @model_validator(mode="after")
@@ -361,9 +366,12 @@ def _cross_check(s: Scenario) -> list[tuple[Loc, str]]:
     if not pols:
         out.append((("policy",), f"name at least one policy: {', '.join(names)}"))
     for i, p in enumerate(pols):
+        loc: Loc = ("policy",) if isinstance(s.policy, str) else ("policy", i)
         if p not in REGISTRY:
-            loc: Loc = ("policy",) if isinstance(s.policy, str) else ("policy", i)
             out.append((loc, f"unknown policy {p!r}; valid policies: {', '.join(names)}"))
+        elif p in pols[:i]:
+            out.append((loc, t("policy {name!r} is named twice; name each policy once", None,
+                               name=p)))
     for p, params in s.params.items():
         if p not in REGISTRY:
             out.append((("params", p), f"unknown policy {p!r}; valid policies: {', '.join(names)}"))
@@ -374,7 +382,8 @@ def _cross_check(s: Scenario) -> list[tuple[Loc, str]]:
             REGISTRY[p].Params.model_validate(params, context={"nodes": list(s.nodes)})
         except ValidationError as exc:
             for e in exc.errors():
-                out.append((("params", p, *e["loc"]), problem_message(e, REGISTRY[p].Params, ())))
+                out.append((("params", p, *e["loc"]),
+                            problem_message(e, REGISTRY[p].Params, tuple(e["loc"]))))
 
     for i, link in enumerate(s.network.links):
         for j, n in enumerate(link.between):
@@ -522,6 +531,26 @@ def parse_scenario_text(text: str, source: str = "<string>") -> Scenario:
     return parse_scenario(data, source=source, lines=lines)
 
 
+#: Fields only a sweep file has (``capsim sweep``), and only a scenario file has.
+SWEEP_ONLY = ("base", "set", "grid", "zip", "seeds", "plots")
+SCENARIO_ONLY = ("duration", "nodes", "clients", "operations", "workload", "nemesis")
+
+
+def other_kind(data: Mapping[str, Any], what: str) -> str | None:
+    """Say so when a file is the other kind (a sweep given to ``run`` or the reverse)."""
+    keys = {str(k) for k in data}
+    if what == "scenario" and "base" in keys and keys & {"grid", "zip", "set", "seeds"} \
+            and not keys & {"duration", "nodes"}:
+        return t("this is a sweep file (it has base and {fields}), not a scenario; run it "
+                 "with: capsim sweep FILE", None,
+                 fields=", ".join(k for k in SWEEP_ONLY[1:] if k in keys))
+    if what == "sweep" and "base" not in keys and keys & {"duration", "nodes"}:
+        return t("this is a scenario file (it has {fields}), not a sweep; run it with: "
+                 "capsim run FILE (a sweep names a base scenario and a grid or zip of values)",
+                 None, fields=", ".join(k for k in SCENARIO_ONLY if k in keys))
+    return None
+
+
 def parse_scenario(
     data: Mapping[str, Any],
     source: str = "<python>",
@@ -529,6 +558,9 @@ def parse_scenario(
 ) -> Scenario:
     """Validate plain data (from YAML, JSON or Python) into a :class:`Scenario`."""
     lines = lines or {}
+    kind = other_kind(data, "scenario")
+    if kind is not None:
+        raise ScenarioError([Problem(source, None, "", kind)])
     try:
         return Scenario.model_validate(dict(data))
     except _CrossCheckFailed as exc:

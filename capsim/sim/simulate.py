@@ -6,11 +6,14 @@ means the same thing everywhere.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from capsim.check import run_checks
-from capsim.errors import CapsimError, Problem, ScenarioError
+from capsim.errors import Problem, ScenarioError
 from capsim.i18n import t
 from capsim.policies import get_policy
 from capsim.policies.base import Policy
@@ -43,11 +46,17 @@ def simulate(
         policy = scenario.policies[0]
     policy_cls = get_policy(policy) if isinstance(policy, str) else policy
     name = policy_cls.name or policy_cls.__name__
-    merged = {**scenario.params.get(name, {}), **(params or {})}
+    merged = {**scenario.params.get(name, {}), **policy_params(params, name)}
     try:
-        p = policy_cls.Params.model_validate(merged)
-    except Exception as exc:
-        raise CapsimError(f"bad parameters for policy {name!r}: {exc}") from None
+        p = policy_cls.Params.model_validate(merged, context={"nodes": list(scenario.nodes)})
+    except ValidationError as exc:
+        from capsim.scenario import dotted, problem_message
+
+        raise ScenarioError([
+            Problem("simulate(params=…)", None, dotted(("params", name, *e["loc"])),
+                    problem_message(e, policy_cls.Params, tuple(e["loc"])))
+            for e in exc.errors()
+        ]) from None
     check_supported(scenario, policy_cls, name)
     run_seed = scenario.seed if seed is None else int(seed)
 
@@ -80,6 +89,36 @@ def simulate(
         checks=checks,
         params=p.model_dump(mode="json"),
     )
+
+
+def policy_params(params: Mapping[str, Any] | None, name: str) -> dict[str, Any]:
+    """``params`` for policy ``name``, given either shape.
+
+    Nested by policy as in a scenario file (``{"quorum": {"r": 1}}``, the
+    shape everywhere), or flat (``{"r": 1}``, kept for old notebooks) when
+    that is unambiguous: no key is a policy's name. A mix is an error.
+    """
+    from capsim.policies import REGISTRY
+
+    if not params:
+        return {}
+    nested = [k for k in params if k in REGISTRY]
+    if not nested:
+        return dict(params)
+    flat = [k for k in params if k not in REGISTRY]
+    if flat:
+        raise ScenarioError([Problem(
+            "simulate(params=…)", None, "params",
+            t("give params nested by policy, as in a scenario file ({{\"{name}\": "
+              "{{…}}}}), or flat for the one policy; not both (policy keys: {nested}; "
+              "other keys: {flat})", None, name=name, nested=", ".join(nested),
+              flat=", ".join(map(str, flat))),
+        )])
+    inner = params.get(name, {})
+    if not isinstance(inner, Mapping):
+        raise ScenarioError([Problem("simulate(params=…)", None, f"params.{name}",
+                                     f"must be a mapping of {name}'s tunables, not {inner!r}")])
+    return dict(inner)
 
 
 def not_issued_report(by_client: dict[str, int]) -> dict[str, Any]:

@@ -38,6 +38,7 @@ from capsim.scenario import (
     dotted,
     line_for,
     load_scenario,
+    other_kind,
     parse_scenario,
     parse_yaml_mapping,
     problem_message,
@@ -291,6 +292,9 @@ def parse_sweep(
 ) -> Sweep:
     """Validate plain data into a :class:`Sweep`: expand it and validate every point."""
     lines = lines or {}
+    kind = other_kind(data, "sweep")
+    if kind is not None:
+        raise ScenarioError([Problem(source, None, "", kind)])
 
     def at(*loc: str | int) -> int | None:
         return line_for(lines, loc)
