@@ -485,8 +485,22 @@ def read_text_file(path: str | Path, what: str = "scenario") -> str:
         raise ScenarioError([Problem(src, None, "", "no such file")])
     if p.is_dir():
         raise ScenarioError([Problem(src, None, "", f"is a folder, not a {what} file")])
+    from capsim.safeyaml import MAX_BYTES
+
     try:
+        if not p.is_file():
+            raise ScenarioError([Problem(src, None, "", f"is not a regular file (a {what} "
+                                                        "is a YAML text file)")])
+        size = p.stat().st_size
+        if size > MAX_BYTES:
+            raise ScenarioError([Problem(
+                src, None, "", t("the file is {size} MiB; capsim reads YAML files up to {max} "
+                                 "MiB", None, size=f"{size / (1 << 20):.1f}",
+                                 max=MAX_BYTES >> 20))])
         return p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError([Problem(src, None, "", f"cannot read it: {exc.strerror or exc}")]
+                            ) from None
     except UnicodeDecodeError:
         raise ScenarioError(
             [Problem(src, None, "", f"is not a text file (a {what} is YAML text)")]
@@ -501,16 +515,9 @@ def parse_yaml_mapping(
         raise ScenarioError(
             [Problem(source, None, "", f"the file is empty; a {what} needs at least {needs}")]
         )
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError(
-            [Problem(source, line, "", f"not valid YAML: {problem}")]
-        ) from None
+    from capsim.safeyaml import load_yaml
+
+    data, root = load_yaml(text, source)
     if not isinstance(data, dict):
         kind = type(data).__name__ if data is not None else "nothing"
         raise ScenarioError(
