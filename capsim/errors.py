@@ -34,8 +34,15 @@ class ScenarioError(CapsimError):
     def __str__(self) -> str:
         if len(self.problems) == 1:
             return str(self.problems[0])
-        lines = [f"{len(self.problems)} problems:"] + [f"  {p}" for p in self.problems]
+        shown = self.problems[:MAX_SHOWN]
+        lines = [f"{len(self.problems)} problems:"] + [f"  {p}" for p in shown]
+        if len(self.problems) > len(shown):
+            lines.append(f"  … and {len(self.problems) - len(shown)} more")
         return "\n".join(lines)
+
+
+#: The most problems one error lists; the rest are counted.
+MAX_SHOWN = 10
 
 
 class HistoryFormatError(CapsimError):

@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal, Union
 import yaml
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -39,15 +40,40 @@ from capsim.distributions import (
 )
 from capsim.errors import Problem, ScenarioError
 from capsim.i18n import t
+from capsim.limits import Limits
 
-Value = str | int
+
+def _register_value(v: Any) -> Any:
+    """Say how a value is read instead of quietly turning ``true`` into 1."""
+    if isinstance(v, bool):
+        raise ValueError(t("{v} is a yes/no value in YAML, not a register value; a value is "
+                           "text (v1, or in quotes: 'true') or a whole number (3)", None,
+                           v=str(v).lower()))
+    if isinstance(v, float):
+        if v.is_integer() and abs(v) < 2**53:
+            return int(v)
+        raise ValueError(t("{v} is not a register value; a value is text (v1) or a whole "
+                           "number (3)", None, v=_cut_value(v)))
+    if not isinstance(v, (str, int)):
+        raise ValueError(t("a register value is text (v1) or a whole number (3), not {v}",
+                           None, v=_cut_value(v)))
+    return v
+
+
+def _cut_value(v: Any, limit: int = 80) -> str:
+    """``repr(v)``, cut to ``limit`` characters: an error echoes a value, never a megabyte."""
+    text = repr(v)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+Value = Annotated[str | int, BeforeValidator(_register_value)]
 """A register value: a string such as ``v1`` (or an integer)."""
 
 Loc = tuple[str | int, ...]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Link(_Model):
@@ -142,7 +168,8 @@ class NetworkSpec(_Model):
 class OneWayCut(_Model):
     """Messages from ``from`` nodes to ``to`` nodes are dropped (not the reverse)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
+                              allow_inf_nan=False)
     from_: list[str] = Field(alias="from", min_length=1)
     to: list[str] = Field(min_length=1)
 
@@ -290,6 +317,7 @@ class Scenario(_Model):
     clients: list[Client] = []
     operations: list[ScheduledOp] = []
     workload: Workload | None = None
+    limits: Limits = Limits()
 
     @field_validator("name")
     @classmethod
@@ -391,6 +419,10 @@ def _cross_check(s: Scenario) -> list[tuple[Loc, str]]:
                 out.append(
                     (("network", "links", i, "between", j), _unknown_node(n, node_list))
                 )
+        if link.between[0] == link.between[1]:
+            out.append((("network", "links", i, "between"),
+                        t("a link joins two different nodes; {a} is named twice", None,
+                          a=repr(link.between[0]))))
 
     last = 0.0
     for i, ev in enumerate(s.nemesis):
@@ -455,6 +487,11 @@ def _cross_check(s: Scenario) -> list[tuple[Loc, str]]:
                  f"({last}); list operations in time order")
             )
         last = max(last, op.at)
+
+    if not out:
+        from capsim.limits import problems as limit_problems
+
+        out.extend(limit_problems(s))
 
     if s.workload is not None:
         w = s.workload
@@ -619,8 +656,12 @@ def problem_message(e: Any, root: type[BaseModel], loc: Loc) -> str:
     inp = e.get("input")
     if kind in {"float_parsing", "int_parsing", "string_type", "float_type", "int_type",
                 "list_type", "dict_type", "bool_parsing", "bool_type", "model_type"}:
-        msg += f" (got {inp!r})"
-    return msg
+        msg += f" (got {_cut_value(inp)})"
+    return _cut_text(msg)
+
+
+def _cut_text(text: str, limit: int = 400) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _fields_at(root: type[BaseModel], loc: Loc) -> list[str]:

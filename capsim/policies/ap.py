@@ -42,7 +42,7 @@ from capsim.policies.base import (
 class APParams(BaseModel):
     """Tunables of ``ap``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     sync_interval: float = Field(
         default=1.0, gt=0, description="Seconds between anti-entropy rounds."
     )

@@ -75,7 +75,7 @@ def version(v: Any) -> Version:
 class NoParams(BaseModel):
     """A policy without tunables."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Policy:

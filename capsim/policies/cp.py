@@ -39,7 +39,7 @@ from capsim.policies.base import (
 class CPParams(BaseModel):
     """Tunables of ``cp``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     give_up: float = Field(
         default=0.8, gt=0, le=1,
         description="Give up an operation after this fraction of the client timeout.",

@@ -20,6 +20,7 @@ datacenter, so messages between two different nodes pay the model's 75 ms.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -134,6 +135,12 @@ class Network:
         if by_kind is not None:
             sample = by_kind.get(kind, sample)
         delay = sample(self.rng)
+        if not delay < math.inf:
+            # A heavy tail's draw can overflow (pareto alpha near 0, lognormal mu
+            # 1000): such a message would arrive after the end of any run.
+            if self.record:
+                self.journal.append([now, src, dst, kind, now, "lost"])
+            return
         if (src, dst) in self.blocked or (loss and self.rng.random() < loss):
             if self.record:
                 status = "cut" if (src, dst) in self.blocked else "lost"

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from capsim.check import run_checks
 from capsim.errors import Problem, ScenarioError
 from capsim.i18n import t
-from capsim.policies import get_policy
+from capsim.policies import REGISTRY, get_policy
 from capsim.policies.base import Policy
 from capsim.result import RunResult
 from capsim.scenario import Scenario, load_scenario
@@ -58,6 +58,14 @@ def simulate(
             for e in exc.errors()
         ]) from None
     check_supported(scenario, policy_cls, name)
+    if name in REGISTRY:
+        from capsim.limits import problems as limit_problems
+        from capsim.scenario import dotted
+
+        too_big = limit_problems(scenario, {name: merged}, [name])
+        if too_big:
+            raise ScenarioError([Problem(f"scenario {scenario.name}", None, dotted(loc), msg)
+                                 for loc, msg in too_big])
     run_seed = scenario.seed if seed is None else int(seed)
 
     engine = Engine(scenario, policy_cls, p, run_seed, record_messages=record_messages)
