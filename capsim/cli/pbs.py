@@ -171,6 +171,15 @@ def pbs(
             latency = get_model(model)
         except ValueError as exc:
             raise die(str(exc)) from None
+        from capsim.pbs.montecarlo import MAX_TRIALS
+
+        if trials > MAX_TRIALS:
+            from capsim.i18n import t
+
+            raise die(t("--trials {n}: at most {max} (every trial's result is kept in memory, "
+                        "24 bytes each: {n} would need {gib} GiB); use fewer", None,
+                        n=f"{trials:,}", max=f"{MAX_TRIALS:,}",
+                        gib=f"{trials * 24 / 2**30:,.1f}"))
         if plot is not None:
             _check_plot_target(plot, force)
 
