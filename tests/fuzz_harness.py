@@ -25,7 +25,8 @@ from hypothesis import settings
 from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parent.parent
-SHIPPED = {p.name: p.read_text(encoding="utf-8") for p in sorted((ROOT / "scenarios").glob("*.yaml"))}
+SHIPPED = {p.name: p.read_text(encoding="utf-8")
+           for p in sorted((ROOT / "scenarios").glob("*.yaml"))}
 
 #: Wall-clock bound per input (generous: the machine may be loaded; a hang is minutes).
 SECONDS = 30.0
