@@ -11,6 +11,7 @@ within :data:`SECONDS` and without growing the process by :data:`MEMORY_MB`.
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import os
 import resource
@@ -139,11 +140,11 @@ def mutated_scenario(draw: Any) -> str:
             continue
         parent, last = _get(data, path[:-1]), path[-1]
         if kind == "set":
-            parent[last] = draw(values)
+            parent[last] = copy.deepcopy(draw(values))  # HOSTILE's dicts stay untouched
         elif kind == "delete":
             del parent[last]
         elif kind == "add" and isinstance(parent, dict):
-            parent[draw(st.sampled_from(KEYS))] = draw(values)
+            parent[draw(st.sampled_from(KEYS))] = copy.deepcopy(draw(values))
         elif kind == "rename" and isinstance(parent, dict):
             parent[str(last) + draw(st.sampled_from(["p", "s", "_", ""]))] = parent.pop(last)
         elif kind == "duplicate" and isinstance(parent, list):
@@ -159,7 +160,8 @@ def mutated_scenario(draw: Any) -> str:
 @st.composite
 def generated_scenario(draw: Any) -> str:
     """A dict built from the scenario vocabulary and hostile values."""
-    data = draw(st.dictionaries(st.sampled_from(KEYS), values, min_size=1, max_size=10))
+    data = copy.deepcopy(
+        draw(st.dictionaries(st.sampled_from(KEYS), values, min_size=1, max_size=10)))
     base = {"name": "fuzz", "duration": 5.0, "nodes": ["G1", "G2", "G3"]}
     if draw(st.booleans()):
         data = {**base, **data}
