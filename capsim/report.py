@@ -120,10 +120,6 @@ def render_table(results: Sequence[RunResult], lang: str = "en") -> Table:
     for label in labels:
         # only "not issued" can be missing from a column: it is shown when nonzero
         table.add_row(label, *[rs.get(label, "0") for rs in all_rows])
-    caption = [line for r in results for line in notes(r, lang)]
-    if caption:
-        table.caption = "\n".join(caption)
-        table.caption_justify = "left"
     return table
 
 

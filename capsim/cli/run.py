@@ -207,7 +207,7 @@ def print_results(results: list[RunResult], as_json: bool, target: Path | None,
         return
     from rich.console import Console
 
-    from capsim.report import render_table, story
+    from capsim.report import notes, render_table, story
 
     console = Console()
     sc = results[0].scenario
@@ -220,6 +220,9 @@ def print_results(results: list[RunResult], as_json: bool, target: Path | None,
             for line in lines:
                 console.print(f"  {line}", highlight=False)
     console.print(render_table(results, lang))
+    for r in results:  # what a bare "never*" or "not issued" in the table leaves open
+        for note in notes(r, lang):
+            console.print(note, highlight=False)
     for r in results:
         lin = r.checks.get("linearizable") or {}
         if lin.get("explanation"):
