@@ -94,6 +94,9 @@ CASES: list[tuple[str, Files, list[str], list[str]]] = [
     ("check-huge-index", {"h.jsonl": '{"index":1e999,"time":1,"process":"a","type":"invoke",'
                           '"f":"read","key":"x"}\n'}, ["check", "h.jsonl"],
      ["h.jsonl:1: index must be a whole number >= 0, got inf"]),
+    ("check-edn-nan-time", {"h.edn": "{:type :invoke, :f :read, :value nil, :process 0, "
+                            ":time ##NaN, :index 0}\n"}, ["check", "h.edn"],
+     ["h.edn:1: time must be a finite number, got nan"]),
     ("check-orphan", {"h.jsonl": '{"index":0,"time":1,"process":"a","type":"ok",'
                       '"f":"read","key":"x","value":1}\n'}, ["check", "h.jsonl"],
      ["h.jsonl:1:", "no open invoke"]),
