@@ -337,6 +337,11 @@ def check_history_text(text: str, name: str) -> str:
             assert "Traceback" not in str(exc) and len(str(exc)) <= 4000
             STATS["history.rejected"] += 1
             return "rejected"
+        # what the readers accept is well-formed: finite times, whole indices,
+        # one completion per invoke at most
+        assert all(math.isfinite(e.time) for e in h), "a non-finite time was accepted"
+        assert all(isinstance(e.index, int) and not isinstance(e.index, bool) for e in h)
+        h.operations()
         res = check_linearizable(h, budget_steps=200_000)
         assert res.linearizable in (True, False, "unknown")
         assert isinstance(res.explanation, str) and res.explanation
