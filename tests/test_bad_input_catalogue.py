@@ -108,6 +108,8 @@ CASES: list[tuple[str, Files, list[str], list[str]]] = [
     ("plot-not-a-run", {"d/x.txt": "x"}, ["plot", "d"], ["d: no result.json here"]),
     ("pbs-huge-trials", {}, ["pbs", "--trials", "10000000000"],
      ["--trials 10,000,000,000: at most 20,000,000", "223.5 GiB"]),
+    ("pbs-huge-paper-trials", {}, ["pbs", "--method", "paper", "--paper-trials", "10000000000"],
+     ["--paper-trials 10,000,000,000: at most 20,000,000"]),
     ("pbs-nrw-bad", {}, ["pbs", "--nrw", "1,2"], ["--nrw"]),
     ("sweep-a-scenario", {"s.yaml": MINI}, ["sweep", "s.yaml", "--dry-run"],
      ["s.yaml: this is a scenario file", "capsim run FILE"]),

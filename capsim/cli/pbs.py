@@ -180,6 +180,12 @@ def pbs(
                         "24 bytes each: {n} would need {gib} GiB); use fewer", None,
                         n=f"{trials:,}", max=f"{MAX_TRIALS:,}",
                         gib=f"{trials * 24 / 2**30:,.1f}"))
+        if paper_trials > MAX_TRIALS:
+            from capsim.i18n import t
+
+            raise die(t("--paper-trials {n}: at most {max} fresh trials per t (more would run "
+                        "for hours); use fewer", None, n=f"{paper_trials:,}",
+                        max=f"{MAX_TRIALS:,}"))
         if plot is not None:
             _check_plot_target(plot, force)
 
