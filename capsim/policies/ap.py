@@ -68,6 +68,7 @@ class AP(Policy):
             k: (v, ZERO) for k, v in self.initial.items()
         }
         self.clock = 0
+        self._now = 0.0
         assert isinstance(self.params, APParams)
         self.sync_interval = self.params.sync_interval
 
@@ -85,6 +86,7 @@ class AP(Policy):
         return [SetTimer(self.sync_interval, "sync")] if self.peers else []
 
     def on_request(self, now: float, req: Request) -> list[Effect]:
+        self._now = now  # the hybrid clock's physical part, read by _write
         current, _ = self.store.get(req.key, (None, ZERO))
         if req.f == "read":
             return [Reply(req.id, "ok", current)]
@@ -93,13 +95,13 @@ class AP(Policy):
             if current != expected:
                 return [Reply(req.id, "fail", error=(
                     f"{self.node} holds {current!r} for {req.key}, not {expected!r}"))]
-            return self._write(now, req, new)
-        return self._write(now, req, req.value)
+            return self._write(req, new)
+        return self._write(req, req.value)
 
-    def _write(self, now: float, req: Request, value: Any) -> list[Effect]:
+    def _write(self, req: Request, value: Any) -> list[Effect]:
         assert isinstance(self.params, APParams)
         if self.params.clock == "hybrid":
-            self.clock = max(round(now * 1_000_000), self.clock + 1)
+            self.clock = max(round(self._now * 1_000_000), self.clock + 1)
         else:
             self.clock += 1
         ver = (self.clock, self.node)
