@@ -145,7 +145,18 @@ def check_target(t: Path, *, force: bool, marker: str | None = None) -> None:
     """Raise ``OutputExistsError`` when ``t`` may not become (or replace) a folder.
 
     Touches nothing on disk, so a command can ask before it does any work.
+    A path the system cannot use (a name too long, no permission) is said so too.
     """
+    try:
+        _check_target(Path(t), force=force, marker=marker)
+    except OSError as exc:
+        shown = str(t) if len(str(t)) <= 120 else str(t)[:100] + "…"
+        raise OutputExistsError(
+            f"cannot use {shown} as the output folder: {exc.strerror or exc}"
+        ) from None
+
+
+def _check_target(t: Path, *, force: bool, marker: str | None) -> None:
     for parent in t.parents:
         if parent.exists() or parent.is_symlink():
             if not parent.is_dir():
@@ -194,8 +205,9 @@ def staging_dir(target: str | Path, *, force: bool, marker: str | None = None) -
         t.parent.mkdir(parents=True, exist_ok=True)
         staged = Path(tempfile.mkdtemp(prefix=f".{t.name[:40]}.", suffix=".tmp", dir=t.parent))
     except OSError as exc:
+        shown = str(t) if len(str(t)) <= 120 else str(t)[:100] + "…"
         raise OutputExistsError(
-            f"cannot make the folder {t}: {exc.strerror or exc}"
+            f"cannot make the folder {shown}: {exc.strerror or exc}"
         ) from None
     os.chmod(staged, 0o777 & ~_umask())  # mkdtemp makes 0700; a run folder is shared
     return staged

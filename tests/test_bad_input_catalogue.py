@@ -81,6 +81,8 @@ CASES: list[tuple[str, Files, list[str], list[str]]] = [
      ["keep.txt is a file, not a folder"]),
     ("run-out-below-a-file", {"keep.txt": "mine"}, ["run", "--out", "keep.txt/r"],
      ["keep.txt is a file, so keep.txt/r cannot be made inside it"]),
+    ("run-out-name-too-long", {}, ["run", "--out", "o" * 300],
+     ["cannot use " + "o" * 100 + "… as the output folder: File name too long"]),
     ("run-out-users-folder", {"mine/notes.txt": "mine"}, ["run", "--out", "mine"],
      ["mine already exists; pass --force to replace it"]),
     ("run-nrw-bad", {}, ["run", "-p", "quorum", "--nrw", "3,x,1"], ["--nrw takes three"]),
