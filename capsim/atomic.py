@@ -156,21 +156,25 @@ def check_target(t: Path, *, force: bool, marker: str | None = None) -> None:
         ) from None
 
 
-def _check_target(t: Path, *, force: bool, marker: str | None) -> None:
+def file_in_the_way(t: Path) -> str | None:
+    """Why the folder ``t`` cannot be made: it, or a folder above it, is a file."""
     for parent in t.parents:
         if parent.exists() or parent.is_symlink():
             if not parent.is_dir():
-                raise OutputExistsError(
-                    f"{parent} is a file, so {t} cannot be made inside it; choose another --out"
-                )
+                return f"{parent} is a file, so {t} cannot be made inside it; choose another --out"
             break
+    if (t.exists() or t.is_symlink()) and (not t.is_dir() or t.is_symlink()):
+        return (f"{t} is a file, not a folder; capsim never replaces a file with a folder "
+                "(choose another --out, or remove it yourself)")
+    return None
+
+
+def _check_target(t: Path, *, force: bool, marker: str | None) -> None:
+    problem = file_in_the_way(t)
+    if problem is not None:
+        raise OutputExistsError(problem)
     if not (t.exists() or t.is_symlink()):
         return
-    if not t.is_dir() or t.is_symlink():
-        raise OutputExistsError(
-            f"{t} is a file, not a folder; capsim never replaces a file with a folder "
-            "(choose another --out, or remove it yourself)"
-        )
     why = None if marker is None else not_capsims(t, marker)
     if marker is not None and why is None:
         return

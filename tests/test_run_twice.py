@@ -162,3 +162,18 @@ def test_sigterm_stops_a_run_cleanly_and_leaves_nothing(tmp_path):
     assert err.strip().splitlines()[-1] == "terminated"
     assert "Traceback" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["long.yaml"]
+
+
+def test_plot_out_on_or_below_a_file_is_refused(tmp_path):
+    out = tmp_path / "r"
+    assert runner.invoke(app, ["run", "-p", "ap", "--out", str(out), "--no-plot"]).exit_code == 0
+    keep = tmp_path / "keep.txt"
+    keep.write_text("mine")
+    res = runner.invoke(app, ["plot", str(out), "--out", str(keep)])
+    assert res.exit_code == 2
+    assert res.output.strip() == (f"error: {keep} is a file, not a folder; capsim never "
+                                  "replaces a file with a folder (choose another --out, or "
+                                  "remove it yourself)")
+    res = runner.invoke(app, ["plot", str(out), "--out", str(keep / "sub")])
+    assert res.exit_code == 2 and "cannot be made inside it" in res.output
+    assert keep.read_text() == "mine"

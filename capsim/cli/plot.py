@@ -85,6 +85,12 @@ def plot(
 
         results = load_runs(run_dir)
         dest = out if out is not None else run_dir
+        if out is not None:
+            from capsim.atomic import file_in_the_way
+
+            problem = file_in_the_way(out)
+            if problem is not None:
+                raise die(problem)
         planned = planned_files(results, dest, fmts, messages=messages)
         from capsim.atomic import RUN_MARKER, capsim_wrote_file, seal
 
