@@ -156,16 +156,17 @@ def check_target(t: Path, *, force: bool, marker: str | None = None) -> None:
         ) from None
 
 
-def file_in_the_way(t: Path) -> str | None:
+def file_in_the_way(t: Path, option: str = "--out") -> str | None:
     """Why the folder ``t`` cannot be made: it, or a folder above it, is a file."""
     for parent in t.parents:
         if parent.exists() or parent.is_symlink():
             if not parent.is_dir():
-                return f"{parent} is a file, so {t} cannot be made inside it; choose another --out"
+                return (f"{parent} is a file, so {t} cannot be made inside it; "
+                        f"choose another {option}")
             break
     if (t.exists() or t.is_symlink()) and (not t.is_dir() or t.is_symlink()):
         return (f"{t} is a file, not a folder; capsim never replaces a file with a folder "
-                "(choose another --out, or remove it yourself)")
+                f"(choose another {option}, or remove it yourself)")
     return None
 
 

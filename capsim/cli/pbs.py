@@ -260,6 +260,14 @@ def _check_plot_target(path: Path, force: bool) -> None:
     suffix = path.suffix.lower().lstrip(".")
     if suffix not in {"png", "svg", "pdf"}:
         raise die(f"--plot {path}: use a .png, .svg or .pdf file name")
+    from capsim.atomic import file_in_the_way
+
+    blocked = file_in_the_way(path.parent, "--plot") if str(path.parent) not in ("", ".") \
+        else None
+    if blocked is not None:
+        raise die(f"--plot {path}: {blocked}")
+    if path.is_dir():
+        raise die(f"--plot {path}: is a folder; give a file name such as {path / 'pbs.png'}")
     if path.exists() and not force:
         raise die(f"--plot {path}: the file exists; pass --force to replace it")
 

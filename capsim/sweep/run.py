@@ -384,6 +384,11 @@ def prepare_output(out: Path, *, force: bool, resume: bool) -> dict[str, dict[st
                           "continues; pass one of them")
     if out.exists() and not out.is_dir():
         raise OutputExistsError(f"{out} is a file; --out needs a folder")
+    from capsim.atomic import file_in_the_way
+
+    blocked = file_in_the_way(out)
+    if blocked is not None:
+        raise OutputExistsError(blocked)
     journal = out / JOURNAL
     entries = [p for p in out.iterdir() if not p.name.startswith(".")] if out.is_dir() else []
     if entries and not force:
