@@ -19,7 +19,7 @@ Sampler = Callable[[random.Random], float]
 
 
 class _Dist(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     def sampler(self) -> Sampler:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -97,7 +97,14 @@ class LogNormal(_Dist):
 
     def sampler(self) -> Sampler:
         mu, sigma = self.mu, self.sigma
-        return lambda rng: rng.lognormvariate(mu, sigma)
+
+        def sample(rng: random.Random) -> float:
+            try:
+                return rng.lognormvariate(mu, sigma)
+            except OverflowError:  # exp() of a huge draw: a message that never arrives
+                return math.inf
+
+        return sample
 
 
 class Pareto(_Dist):
@@ -109,7 +116,14 @@ class Pareto(_Dist):
 
     def sampler(self) -> Sampler:
         xm, alpha = self.xm, self.alpha
-        return lambda rng: xm * rng.paretovariate(alpha)
+
+        def sample(rng: random.Random) -> float:
+            try:
+                return xm * rng.paretovariate(alpha)
+            except (OverflowError, ZeroDivisionError):  # alpha near 0: an endless tail
+                return math.inf
+
+        return sample
 
     def lower_bound(self) -> float:
         return self.xm
@@ -118,7 +132,7 @@ class Pareto(_Dist):
 class Component(BaseModel):
     """One weighted part of a mixture."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     weight: float = Field(gt=0)
     of: Annotated[
         Constant | Uniform | Exponential | LogNormal | Pareto,

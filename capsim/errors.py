@@ -49,7 +49,10 @@ class ScenarioError(CapsimError):
     def __str__(self) -> str:
         if len(self.problems) == 1:
             return str(self.problems[0])
-        lines = [f"{len(self.problems)} problems:"] + [f"  {p}" for p in self.problems]
+        shown = self.problems[:MAX_SHOWN]
+        lines = [f"{len(self.problems)} problems:"] + [f"  {p}" for p in shown]
+        if len(self.problems) > len(shown):
+            lines.append(f"  … and {len(self.problems) - len(shown)} more")
         return "\n".join(lines)
 
     def render(self, lang: str | None = None) -> str:
@@ -57,6 +60,10 @@ class ScenarioError(CapsimError):
             return self.problems[0].render(lang)
         head = t("{n} problems:", lang, n=len(self.problems))
         return "\n".join([head] + [f"  {p.render(lang)}" for p in self.problems])
+
+
+#: The most problems one error lists; the rest are counted.
+MAX_SHOWN = 10
 
 
 class HistoryFormatError(CapsimError):

@@ -10,6 +10,7 @@ lets ``capsim plot`` redraw a run without re-running it.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -214,13 +215,36 @@ class History(Sequence[Event]):
                 raise HistoryFormatError(
                     source, lineno, f"f {d['f']!r} is not one of {', '.join(OP_NAMES)}"
                 )
+            problem = _field_problem(d)
+            if problem is not None:
+                raise HistoryFormatError(source, lineno, problem)
             try:
                 events.append(Event.from_dict(d))
-            except (TypeError, ValueError) as exc:
-                raise HistoryFormatError(source, lineno, str(exc)) from None
+            except (TypeError, ValueError, OverflowError) as exc:
+                raise HistoryFormatError(source, lineno, str(exc)[:200]) from None
         return cls(events)
 
     @classmethod
     def read(cls, path: str | Path) -> History:
         p = Path(path)
         return cls.from_jsonl(p.read_text(encoding="utf-8"), source=str(p))
+
+
+def _field_problem(d: dict[str, Any]) -> str | None:
+    """What is wrong with one JSON event's fields (NaN times, 1e999 indices…), or None."""
+    index, time_, key, process = d["index"], d["time"], d["key"], d["process"]
+    if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+        return f"index must be a whole number >= 0, got {_short(index)}"
+    if (isinstance(time_, bool) or not isinstance(time_, (int, float))
+            or not math.isfinite(time_)):
+        return f"time must be a finite number of seconds, got {_short(time_)}"
+    if isinstance(key, bool) or not isinstance(key, (str, int)):
+        return f"key must be text or a whole number, got {_short(key)}"
+    if isinstance(process, bool) or not isinstance(process, (str, int)):
+        return f"process must be text or a whole number, got {_short(process)}"
+    return None
+
+
+def _short(v: Any, limit: int = 60) -> str:
+    text = json.dumps(v) if not isinstance(v, float) or math.isfinite(v) else repr(v)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

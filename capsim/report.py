@@ -70,8 +70,8 @@ def rows(result: RunResult, lang: str | None = "en") -> list[tuple[str, str]]:
     elif conv.get("converged"):
         conv_s = _secs(conv.get("time"), lang)
     else:
-        conv_s = tr("never", lang)
-    return [
+        conv_s = tr("never", lang) + ("*" if conv.get("why") else "")
+    out = [
         (tr("ops", lang), str(ops.get("total", 0))),
         (tr("ok/fail/info", lang), f"{ops.get('ok', 0)} / {ops.get('fail', 0)} / "
                                    f"{ops.get('info', 0)}"),
@@ -83,6 +83,26 @@ def rows(result: RunResult, lang: str | None = "en") -> list[tuple[str, str]]:
         (tr("p99 latency", lang), _secs(p99, lang)),
         (tr("convergence", lang), conv_s),
     ]
+    if ops.get("not_issued"):
+        out.insert(2, (t("not issued", lang), str(ops["not_issued"])))
+    return out
+
+
+def notes(result: RunResult, lang: str | None = None) -> list[str]:
+    """Sentences a bare number in the table would leave open: why "never", what "not issued" is."""
+    c = result.checks
+    out = []
+    why = (c.get("convergence") or {}).get("why")
+    if why:
+        out.append(t("{policy}: convergence never*: {why}.", lang, policy=result.label,
+                     why=t(why, lang)))
+    n = (c.get("ops") or {}).get("not_issued")
+    if n:
+        out.append(t("{policy}: {n} planned operations were never issued: a client waits for "
+                     "the answer to its previous operation (or for its timeout) before it "
+                     "issues the next one, and the run ended while they were still queued.",
+                     lang, policy=result.label, n=n))
+    return out
 
 
 def story(result: RunResult, limit: int = 20, lang: str | None = "en") -> list[str]:
@@ -128,12 +148,15 @@ def render_table(results: Sequence[RunResult], lang: str | None = "en") -> Table
     table.add_column(tr("policy", lang))
     for r in results:
         table.add_column(r.label, justify="right")
-    all_rows = [rows(r, lang) for r in results]
-    if any("leadership" in r.checks for r in results):
-        for rs, r in zip(all_rows, results, strict=True):
-            rs.extend(leadership_rows(r, lang))
-    for i, (label, _) in enumerate(all_rows[0] if all_rows else []):
-        table.add_row(label, *[rs[i][1] for rs in all_rows])
+    extra = any("leadership" in r.checks for r in results)
+    per = [rows(r, lang) + (leadership_rows(r, lang) if extra else []) for r in results]
+    all_rows = [dict(x) for x in per]
+    labels: list[str] = []
+    for x in per:
+        labels += [label for label, _ in x if label not in labels]
+    for label in labels:
+        # only "not issued" can be missing from a column: it is shown when nonzero
+        table.add_row(label, *[rs.get(label, "0") for rs in all_rows])
     return table
 
 
@@ -194,6 +217,7 @@ def result_html(result: RunResult, lang: str | None = None) -> str:
     lin = result.checks.get("linearizable") or {}
     expl = lin.get("explanation")
     note = f"<p>{html.escape(localize(expl, lang))}</p>" if expl else ""
+    note += "".join(f"<p>{html.escape(n)}</p>" for n in notes(result, lang))
     head = t("{name} under {policy}, seed {seed}", lang, name="\0", policy="\1",
              seed=result.seed)
     head = html.escape(head).replace(

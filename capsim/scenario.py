@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal, Union
 import yaml
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -39,15 +40,40 @@ from capsim.distributions import (
 )
 from capsim.errors import Problem, ScenarioError
 from capsim.i18n import t
+from capsim.limits import Limits
 
-Value = str | int
+
+def _register_value(v: Any) -> Any:
+    """Say how a value is read instead of quietly turning ``true`` into 1."""
+    if isinstance(v, bool):
+        raise ValueError(t("{v} is a yes/no value in YAML, not a register value; a value is "
+                           "text (v1, or in quotes: 'true') or a whole number (3)", None,
+                           v=str(v).lower()))
+    if isinstance(v, float):
+        if v.is_integer() and abs(v) < 2**53:
+            return int(v)
+        raise ValueError(t("{v} is not a register value; a value is text (v1) or a whole "
+                           "number (3)", None, v=_cut_value(v)))
+    if not isinstance(v, (str, int)):
+        raise ValueError(t("a register value is text (v1) or a whole number (3), not {v}",
+                           None, v=_cut_value(v)))
+    return v
+
+
+def _cut_value(v: Any, limit: int = 80) -> str:
+    """``repr(v)``, cut to ``limit`` characters: an error echoes a value, never a megabyte."""
+    text = repr(v)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+Value = Annotated[str | int, BeforeValidator(_register_value)]
 """A register value: a string such as ``v1`` (or an integer)."""
 
 Loc = tuple[str | int, ...]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Link(_Model):
@@ -142,7 +168,8 @@ class NetworkSpec(_Model):
 class OneWayCut(_Model):
     """Messages from ``from`` nodes to ``to`` nodes are dropped (not the reverse)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
+                              allow_inf_nan=False)
     from_: list[str] = Field(alias="from", min_length=1)
     to: list[str] = Field(min_length=1)
 
@@ -271,7 +298,11 @@ class Workload(_Model):
         return self
 
 
-_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_NAME = re.compile(r"^[^\W_][\w.-]*$")
+"""Letters of any script (故事 is a name), digits, '.', '_' and '-': safe as a folder name."""
+
+#: The longest scenario name: it names the run folder, and file systems cap names.
+MAX_NAME = 100
 
 
 class Scenario(_Model):
@@ -291,14 +322,16 @@ class Scenario(_Model):
     clients: list[Client] = []
     operations: list[ScheduledOp] = []
     workload: Workload | None = None
+    limits: Limits = Limits()
 
     @field_validator("name")
     @classmethod
     def _safe_name(cls, v: str) -> str:
-        if not _NAME.match(v):
-            raise ValueError(
-                "name may use letters, digits, '.', '_' and '-' (it names the run folder)"
-            )
+        if not _NAME.match(v) or len(v) > MAX_NAME:
+            raise ValueError(t(
+                "name may use letters (of any script, e.g. 故事), digits, '.', '_' and '-', "
+                "must start with a letter or digit and be at most {max} characters long "
+                "(it names the run folder)", None, max=MAX_NAME))
         return v
 
     @model_validator(mode="after")
@@ -366,9 +399,12 @@ def _cross_check(s: Scenario) -> list[tuple[Loc, str]]:
     if not pols:
         out.append((("policy",), f"name at least one policy: {', '.join(names)}"))
     for i, p in enumerate(pols):
+        loc: Loc = ("policy",) if isinstance(s.policy, str) else ("policy", i)
         if p not in REGISTRY:
-            loc: Loc = ("policy",) if isinstance(s.policy, str) else ("policy", i)
             out.append((loc, f"unknown policy {p!r}; valid policies: {', '.join(names)}"))
+        elif p in pols[:i]:
+            out.append((loc, t("policy {name!r} is named twice; name each policy once", None,
+                               name=p)))
     for p, params in s.params.items():
         if p not in REGISTRY:
             out.append((("params", p), f"unknown policy {p!r}; valid policies: {', '.join(names)}"))
@@ -379,7 +415,8 @@ def _cross_check(s: Scenario) -> list[tuple[Loc, str]]:
             REGISTRY[p].Params.model_validate(params, context={"nodes": list(s.nodes)})
         except ValidationError as exc:
             for e in exc.errors():
-                out.append((("params", p, *e["loc"]), problem_message(e, REGISTRY[p].Params, ())))
+                out.append((("params", p, *e["loc"]),
+                            problem_message(e, REGISTRY[p].Params, tuple(e["loc"]))))
 
     for i, link in enumerate(s.network.links):
         for j, n in enumerate(link.between):
@@ -387,6 +424,10 @@ def _cross_check(s: Scenario) -> list[tuple[Loc, str]]:
                 out.append(
                     (("network", "links", i, "between", j), _unknown_node(n, node_list))
                 )
+        if link.between[0] == link.between[1]:
+            out.append((("network", "links", i, "between"),
+                        t("a link joins two different nodes; {a} is named twice", None,
+                          a=repr(link.between[0]))))
 
     last = 0.0
     for i, ev in enumerate(s.nemesis):
@@ -438,10 +479,12 @@ def _cross_check(s: Scenario) -> list[tuple[Loc, str]]:
                 (("operations", i, "client"),
                  f"unknown client {op.client!r}; clients: {client_list}")
             )
-        if op.at > s.duration:
+        if op.at >= s.duration:
             out.append(
                 (("operations", i, "at"),
-                 f"time {op.at} is after the end of the run ({s.duration})")
+                 t("time {at} is not before the end of the run ({duration}), so the "
+                   "operation would never run; schedule it earlier or make duration longer",
+                   None, at=op.at, duration=s.duration))
             )
         if op.at < last:
             out.append(
@@ -449,6 +492,11 @@ def _cross_check(s: Scenario) -> list[tuple[Loc, str]]:
                  f"({last}); list operations in time order")
             )
         last = max(last, op.at)
+
+    if not out:
+        from capsim.limits import problems as limit_problems
+
+        out.extend(limit_problems(s))
 
     if s.workload is not None:
         w = s.workload
@@ -481,8 +529,22 @@ def read_text_file(path: str | Path, what: str = "scenario") -> str:
     if p.is_dir():
         raise ScenarioError([Problem(src, None, "", t("is a folder, not a {what} file", "en",
                                                       what=what))])
+    from capsim.safeyaml import MAX_BYTES
+
     try:
+        if not p.is_file():
+            raise ScenarioError([Problem(src, None, "", f"is not a regular file (a {what} "
+                                                        "is a YAML text file)")])
+        size = p.stat().st_size
+        if size > MAX_BYTES:
+            raise ScenarioError([Problem(
+                src, None, "", t("the file is {size} MiB; capsim reads YAML files up to {max} "
+                                 "MiB", None, size=f"{size / (1 << 20):.1f}",
+                                 max=MAX_BYTES >> 20))])
         return p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError([Problem(src, None, "", f"cannot read it: {exc.strerror or exc}")]
+                            ) from None
     except UnicodeDecodeError:
         raise ScenarioError(
             [Problem(src, None, "", f"is not a text file (a {what} is YAML text)")]
@@ -498,16 +560,9 @@ def parse_yaml_mapping(
             [Problem(source, None, "", t("the file is empty; a {what} needs at least {needs}",
                                          "en", what=what, needs=needs))]
         )
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError(
-            [Problem(source, line, "", t("not valid YAML: {problem}", "en", problem=problem))]
-        ) from None
+    from capsim.safeyaml import load_yaml
+
+    data, root = load_yaml(text, source)
     if not isinstance(data, dict):
         kind = type(data).__name__ if data is not None else "nothing"
         raise ScenarioError(
@@ -528,6 +583,26 @@ def parse_scenario_text(text: str, source: str = "<string>") -> Scenario:
     return parse_scenario(data, source=source, lines=lines)
 
 
+#: Fields only a sweep file has (``capsim sweep``), and only a scenario file has.
+SWEEP_ONLY = ("base", "set", "grid", "zip", "seeds", "plots")
+SCENARIO_ONLY = ("duration", "nodes", "clients", "operations", "workload", "nemesis")
+
+
+def other_kind(data: Mapping[str, Any], what: str) -> str | None:
+    """Say so when a file is the other kind (a sweep given to ``run`` or the reverse)."""
+    keys = {str(k) for k in data}
+    if what == "scenario" and "base" in keys and keys & {"grid", "zip", "set", "seeds"} \
+            and not keys & {"duration", "nodes"}:
+        return t("this is a sweep file (it has base and {fields}), not a scenario; run it "
+                 "with: capsim sweep FILE", None,
+                 fields=", ".join(k for k in SWEEP_ONLY[1:] if k in keys))
+    if what == "sweep" and "base" not in keys and keys & {"duration", "nodes"}:
+        return t("this is a scenario file (it has {fields}), not a sweep; run it with: "
+                 "capsim run FILE (a sweep names a base scenario and a grid or zip of values)",
+                 None, fields=", ".join(k for k in SCENARIO_ONLY if k in keys))
+    return None
+
+
 def parse_scenario(
     data: Mapping[str, Any],
     source: str = "<python>",
@@ -535,6 +610,9 @@ def parse_scenario(
 ) -> Scenario:
     """Validate plain data (from YAML, JSON or Python) into a :class:`Scenario`."""
     lines = lines or {}
+    kind = other_kind(data, "scenario")
+    if kind is not None:
+        raise ScenarioError([Problem(source, None, "", kind)])
     try:
         return Scenario.model_validate(dict(data))
     except _CrossCheckFailed as exc:
@@ -588,8 +666,12 @@ def problem_message(e: Any, root: type[BaseModel], loc: Loc) -> str:
     inp = e.get("input")
     if kind in {"float_parsing", "int_parsing", "string_type", "float_type", "int_type",
                 "list_type", "dict_type", "bool_parsing", "bool_type", "model_type"}:
-        msg = t("{message} (got {got})", "en", message=msg, got=repr(inp))
-    return msg
+        msg = t("{message} (got {got})", "en", message=msg, got=_cut_value(inp))
+    return _cut_text(msg)
+
+
+def _cut_text(text: str, limit: int = 400) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _fields_at(root: type[BaseModel], loc: Loc) -> list[str]:

@@ -20,8 +20,8 @@ runner = CliRunner()
 STALE = build(w("alice", "v1", 2.0, 2.1, node="G1"), r("bob", "v0", 3.0, 3.05, node="G2"))
 FRESH = build(w("alice", "v1", 2.0, 2.1, node="G1"), r("bob", "v1", 3.0, 3.05, node="G2"))
 SENTENCE = (
-    "bob read v0 from G2 at t=3.05 s, but alice's write of v1 to G1 had already been "
-    "acknowledged at t=2.10 s."
+    "bob started a read on G2 at t=3.00 s and got v0, but alice's write of v1 to G1 had "
+    "already been acknowledged at t=2.10 s."
 )
 
 TXT_OK = "0\t:invoke\t:write\t1\n0\t:ok\t:write\t1\n1\t:invoke\t:read\tnil\n1\t:ok\t:read\t1\n"
@@ -62,7 +62,8 @@ def test_jepsen_txt_lines(tmp_path: Path) -> None:
     res = runner.invoke(app, ["check", str(bad)])
     assert res.exit_code == 1
     assert (
-        "process 1 read None at t=4.00 s, but process 0's write of 1 had already been "
+        "process 1 started a read at t=3.00 s and got None, but process 0's write of 1 had "
+        "already been "
         "acknowledged at t=2.00 s." in res.output
     )
 

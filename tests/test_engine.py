@@ -171,11 +171,13 @@ def test_run_writes_folder_atomically_and_refuses_to_overwrite(tmp_path):
     result = json.loads((out / "result.json").read_text())
     assert result["checks"]["stale_reads"]["count"] == 1
     assert result["policy"] == "ap" and result["seed"] == 7 and result["capsim_version"]
-    before = (out / "history.jsonl").read_text()
+    # A folder capsim wrote and nobody changed is capsim's to replace (issue 19);
+    # once the user edits a file in it, it is theirs and needs --force.
+    (out / "history.jsonl").write_text("my edit")
     res = runner.invoke(app, ["run", str(SCENARIOS / "partition.yaml"), "-p", "cp",
                               "--out", str(out), "--no-plot"])
     assert res.exit_code == 2 and "--force" in res.output
-    assert (out / "history.jsonl").read_text() == before
+    assert (out / "history.jsonl").read_text() == "my edit"
     res = runner.invoke(app, ["run", str(SCENARIOS / "partition.yaml"), "-p", "cp",
                               "--out", str(out), "--force", "--no-plot"])
     assert res.exit_code == 0
@@ -183,6 +185,10 @@ def test_run_writes_folder_atomically_and_refuses_to_overwrite(tmp_path):
     assert cp["policy"] == "cp"
     assert cp["checks"]["availability"]["during_partition"] < 1
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    res = runner.invoke(app, ["run", str(SCENARIOS / "partition.yaml"), "-p", "ap",
+                              "--out", str(out), "--no-plot"])
+    assert res.exit_code == 0, res.output
+    assert json.loads((out / "result.json").read_text())["policy"] == "ap"
 
 
 def test_run_without_scenario_runs_the_seed_story_under_cp_and_ap(tmp_path, monkeypatch):

@@ -236,5 +236,7 @@ def test_values_are_data_not_words() -> None:
 
     h = build(w("alice", "write", 1, 2, node="G1"), r("bob", "ok", 3, 4, node="G2"))
     zh = localize(check_linearizable(h, initial={"x": "ok"}).explanation, "zh")
-    assert zh == ("bob 在 t=4.00 s 从 G2 读到 ok，但 alice 的写入（write，写到 G1）"
+    # The read began at t=3, after the write was acknowledged at t=2: the sentence
+    # quotes the start, which is what the argument rests on.
+    assert zh == ("bob 在 t=3.00 s，在 G2 上开始一次读，读到 ok，但 alice 的写入（write，写到 G1）"
                   "早在 t=2.00 s 就已被确认。")

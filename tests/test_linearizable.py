@@ -41,7 +41,8 @@ def test_seed_story_stale_read_is_explained_in_one_sentence() -> None:
     assert res.linearizable is False
     assert res.key == "x"
     assert res.explanation == (
-        "bob read v0 from G2 at t=3.05 s, but alice's write of v1 to G1 had already "
+        "bob started a read on G2 at t=3.00 s and got v0, but alice's write of v1 to G1 had "
+        "already "
         "been acknowledged at t=2.10 s."
     )
     write_idx, read_idx = 0, 2
@@ -113,7 +114,8 @@ def test_reads_going_back_to_an_older_value() -> None:
     res = check_linearizable(h)
     assert res.linearizable is False
     assert res.explanation == (
-        "d read v1 at t=6.00 s, but b had already read the newer value v2 at t=4.00 s "
+        "d started a read at t=5.00 s and got v1, but b had already read the newer value v2 at "
+        "t=4.00 s "
         "(v1 was written first: its write ended at t=1.00 s, before c's write of v2 began "
         "at t=2.00 s)."
     )
@@ -134,7 +136,8 @@ def test_stale_read_names_the_overwritten_write_too() -> None:
     res = check_linearizable(h)
     assert res.linearizable is False
     assert res.explanation == (
-        "bob read v0 at t=5.00 s, but alice's write of v1 had already been acknowledged at "
+        "bob started a read at t=4.00 s and got v0, but alice's write of v1 had already been "
+        "acknowledged at "
         "t=3.00 s. The only write of v0 (carol's, acknowledged at t=1.00 s) had finished "
         "before that write began."
     )
@@ -160,7 +163,8 @@ def test_cas_that_could_not_have_matched() -> None:
     res = check_linearizable(h, initial={"x": 0})
     assert res.linearizable is False
     assert res.explanation == (
-        "b's compare-and-set from 0 to 2 succeeded at t=3.00 s, but a's compare-and-set from "
+        "b's compare-and-set from 0 to 2, started at t=2.00 s, succeeded, but a's "
+        "compare-and-set from "
         "0 to 1 had already been acknowledged at t=1.00 s."
     )
 
@@ -216,7 +220,8 @@ def test_info_write_cannot_take_effect_twice() -> None:
     res = check_linearizable(h, initial=V0)
     assert res.linearizable is False
     assert res.explanation == (
-        "bob read v0 at t=5.00 s, but alice had already read the newer value v1 at t=3.00 s "
+        "bob started a read at t=4.00 s and got v0, but alice had already read the newer value "
+        "v1 at t=3.00 s "
         "(x started as v0)."
     )
 
@@ -263,7 +268,9 @@ def test_keys_are_checked_independently() -> None:
     assert res.key == "y"
     assert res.key_result("x").linearizable is True
     assert res.key_result("y").linearizable is False
-    assert res.explanation.startswith("Key y: b read v1 at t=9.00 s, but c's write of v2")
+    assert res.explanation.startswith(
+        "Key y: b started a read at t=8.00 s and got v1, but c's write of v2"
+    )
     doc = res.to_dict()
     assert list(doc["keys"]) == ["x", "y"]
 

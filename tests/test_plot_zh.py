@@ -15,7 +15,7 @@ from tests.plot_cases import seed, texts
 needs_cjk = pytest.mark.skipif(
     cjk_font() is None,
     reason="no CJK font installed (Debian: apt-get install fonts-wqy-microhei, then "
-           "delete matplotlib's fontlist-*.json cache)",
+           "delete matplotlib's fontlist-*.json cache), or CAPSIM_NO_CJK_FONT is set",
 )
 
 

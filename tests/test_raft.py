@@ -254,7 +254,7 @@ def test_the_seed_story_under_raft_says_why_there_is_no_leader(tmp_path) -> None
 def test_a_paused_leaders_lease_outlives_its_term(tmp_path) -> None:
     out = _run_cli(tmp_path, "raft-lease.yaml")
     assert "alice@G1 read x: ok v1" in out and "│ linearizable │ no │" in out
-    assert "alice read v1 from G1" in out
+    assert "alice started a read on G1 at t=3.60 s and got v1" in out
     sc = load_scenario(SCENARIOS / "raft-lease.yaml")
     index = simulate(sc, params={"read": "index"})
     assert index.checks["linearizable"]["linearizable"] is True

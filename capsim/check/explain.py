@@ -219,6 +219,24 @@ def _earlier_writes(writers: Sequence[OpFacts], v: Any, clock: _Clock) -> str:
              time=clock(last.end))
 
 
+def _saw_from_start(op: OpFacts, clock: _Clock) -> str:
+    """The op with the time it *began*, for arguments that rest on its start.
+
+    ``bob read v0 from G2 at t=3.00 s`` when it began and ended at once, else
+    ``bob started a read on G2 at t=3.00 s and got v0``.
+    """
+    if clock(op.start) == clock(op.end):
+        return _saw(op, clock)
+    if op.f == "read":
+        return t("{who} started a read{where_opt} at {time} and got {value}", "en",
+                 who=who(op.process), where_opt=_on(op.node, "on"), time=clock(op.start),
+                 value=show_value(op.value))
+    exp, new = op.value
+    return t("{whose} compare-and-set from {expected} to {new}{where_opt}, started at {time}, "
+             "succeeded", "en", whose=possessive(op.process), expected=show_value(exp),
+             new=show_value(new), where_opt=_on(op.node, "on"), time=clock(op.start))
+
+
 def _saw(op: OpFacts, clock: _Clock) -> str:
     """``bob read v0 from G2 at t=3.05 s`` / ``bob's compare-and-set … succeeded at …``."""
     if op.f == "read":
@@ -260,8 +278,8 @@ def _stale_read(ops: Sequence[OpFacts], key: str, initial: Any, clock: _Clock) -
             if _ids(ops) != _ids([r, w, *sources]):
                 continue
             return t("{saw}, but {write} had already been acknowledged at {time}.{earlier_opt}",
-                     "en", saw=_saw(r, clock), write=_write_phrase(w), time=clock(w.end),
-                     earlier_opt=_earlier_writes(sources, v, clock))
+                     "en", saw=_saw_from_start(r, clock), write=_write_phrase(w),
+                     time=clock(w.end), earlier_opt=_earlier_writes(sources, v, clock))
     return None
 
 
@@ -312,12 +330,11 @@ def _read_went_back(ops: Sequence[OpFacts], key: str, initial: Any, clock: _Cloc
                 write=_write_phrase(first_new), start=clock(first_new.start))
     else:
         return None
-    return t("{who} read {value}{where_opt} at {time}, but {other} had already read the newer "
-             "value {new}{other_where_opt} at {other_time} ({why}).", "en",
-             who=who(second.process), value=show_value(second.value),
-             where_opt=_on(second.node, "from"), time=clock(second.end),
-             other=who(first.process), new=show_value(first.value),
-             other_where_opt=_on(first.node, "from"), other_time=clock(first.end), why=why)
+    return t("{saw}, but {other} had already read the newer value {new}{other_where_opt} at "
+             "{other_time} ({why}).", "en",
+             saw=_saw_from_start(second, clock), other=who(first.process),
+             new=show_value(first.value), other_where_opt=_on(first.node, "from"),
+             other_time=clock(first.end), why=why)
 
 
 def explain_violation(

@@ -111,7 +111,10 @@ class KeyResult:
     (empty unless the verdict is ``False``). ``prefix_ops`` is the longest
     run of operations the search managed to put in order (in that order);
     ``break_time`` is when the first operation that could not follow them was
-    answered: where a plot should mark the break.
+    answered: where a plot should mark the break. ``minimal`` is True when
+    ``ops`` is proven 1-minimal (leaving out any single one of them no longer
+    proves the violation), False when the checker's budget ran out first, None
+    for a key that is not broken.
     """
 
     key: str
@@ -126,10 +129,12 @@ class KeyResult:
     prefix_ops: tuple[int, ...] = ()
     break_op: int | None = None
     break_time: float | None = None
+    minimal: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "key": self.key,
+            "minimal": self.minimal,
             "linearizable": self.linearizable,
             "reason": self.reason,
             "explanation": self.explanation,
@@ -543,6 +548,43 @@ def _shrink(ops: Sequence[_Op], init: int, anchor: int | None, deadline: float |
             return current
 
 
+#: Search steps for the final 1-minimality pass, over all its tries together
+#: (the sets it works on are already small, so each try is cheap).
+MINIMAL_STEPS = 20_000_000
+
+
+def _one_minimal(
+    current: list[_Op], init: int, deadline: float | None
+) -> tuple[list[_Op], bool]:
+    """Make the witness 1-minimal: no single op can go and leave a valid witness.
+
+    The shrink above shares one effort budget across the whole history, so on a
+    long history it may stop early. This last pass tries every single op again
+    with an exact search (all tries together bounded by :data:`MINIMAL_STEPS`
+    and by the caller's deadline). Returns the set and whether 1-minimality is
+    proven (False only when that budget ran out first).
+    """
+    left = MINIMAL_STEPS
+    proven = False
+    while not proven:
+        proven = True
+        for op in sorted(current, key=lambda o: -o.call):
+            cand = [o for o in current if o is not op]
+            if not cand or not _can_drop([op], cand):
+                continue
+            if left <= 0 or (deadline is not None and time.monotonic() > deadline):
+                return current, False
+            r = _search(cand, init, left, deadline)
+            left -= r.steps
+            if r.status == "fail":
+                current = cand
+                proven = False
+                break
+            if r.status != "ok":
+                return current, False
+    return current, True
+
+
 # --------------------------------------------------------------------------
 # The front door
 # --------------------------------------------------------------------------
@@ -665,7 +707,12 @@ def check_linearizable(
             break_at = None
         else:
             prefix, break_at = search.prefix, search.break_at
-        guilty = [witness] if witness is not None else _shrink(ops, init, break_at, deadline)
+        minimal = True
+        if witness is not None:
+            guilty = [witness]
+        else:
+            guilty, minimal = _one_minimal(_shrink(ops, init, break_at, deadline), init,
+                                           deadline)
         facts = [_facts(o) for o in guilty]
         text = explain_violation(facts, key=key, initial=initial.get(key), name_key=multi)
         broke = ops[break_at] if break_at is not None else None
@@ -683,6 +730,7 @@ def check_linearizable(
                 tuple(ops[i].operation.invoke.index for i in prefix),
                 None if broke is None else broke.operation.invoke.index,
                 None if broke is None else broke.operation.end,
+                minimal,
             )
         )
     return _combine(results, stopped)

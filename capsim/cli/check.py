@@ -107,16 +107,26 @@ def check(
         text = read_text(history)
         kind = detect_format(text, history) if fmt is HistoryFormat.auto else fmt.value
         h = parse_history(text, kind, str(history))
+        beside = None if initial else initial_beside(history)
+        if beside is not None:
+            init = beside[0]
         result = check_linearizable(
             h, initial=init, budget_seconds=budget_seconds, budget_steps=budget_steps
         )
+        if result.linearizable is False and not initial and beside is None:
+            result = _unless_initial_decides(h, result, history, budget_seconds, budget_steps)
     n_ops = len(h.operations())
     keys = sorted({e.key for e in h}, key=str)
     unknown_keys = sorted(set(init) - set(keys))
+    source = "--initial" if initial else (str(beside[1]) if beside is not None else None)
     if as_json:
-        doc = {"history": str(history), "format": kind, "operations": n_ops, **result.to_dict()}
-        typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        doc = {"history": str(history), "format": kind, "operations": n_ops,
+               "initial": init, "initial_from": source, **result.to_dict()}
+        typer.echo(json.dumps(doc, indent=2, ensure_ascii=False, default=str))
     else:
+        if beside is not None:
+            typer.echo(t("initial values (from {path}): {values}", lang, path=beside[1],
+                         values=_assignments(init) or "none"))
         _print_human(history, kind, n_ops, keys, result, lang)
     for k in unknown_keys:
         typer.echo(t("note: --initial names key {key}, which the history never uses", lang,
@@ -126,6 +136,74 @@ def check(
     if result.linearizable is False:
         raise typer.Exit(EXIT_NOT_LINEARIZABLE)
     raise typer.Exit(EXIT_UNKNOWN)
+
+
+def initial_beside(history: Path) -> tuple[dict[str, Any], Path] | None:
+    """The initial values from the ``result.json`` that ``capsim run`` wrote beside a history.
+
+    A capsim history records operations, not the state the keys started in;
+    the run's ``result.json`` does (``spec.initial``). None when there is no
+    such file or it is not a capsim result.
+    """
+    path = history.parent / "result.json"
+    try:
+        if not path.is_file() or path.stat().st_size > 256 * 1024 * 1024:
+            return None
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    spec = doc.get("spec") if isinstance(doc, dict) else None
+    init = spec.get("initial") if isinstance(spec, dict) else None
+    if not isinstance(init, dict) or "capsim_version" not in doc:
+        return None
+    return {str(k): v for k, v in init.items()}, path
+
+
+def _assignments(values: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in values.items())
+
+
+def _unless_initial_decides(
+    h: Any, result: Any, history: Path, budget_seconds: float | None, budget_steps: int | None
+) -> Any:
+    """A NO that rests on reads of values nobody wrote may only mean the keys had them at first.
+
+    Without ``--initial`` or a ``result.json`` nobody knows. If assuming those
+    values makes the history linearizable, the honest verdict is "unknown",
+    said in words, with the flag that settles it.
+    """
+    import dataclasses
+
+    from capsim.check.initial import unwritten_reads
+    from capsim.check.linearizable import check_linearizable
+    from capsim.i18n import t
+
+    guess = unwritten_reads(h)
+    if not guess or any(len(v) != 1 for v in guess.values()):
+        return result
+    cand = {k: v[0] for k, v in guess.items()}
+    alt = check_linearizable(
+        h, initial=cand, budget_seconds=budget_seconds, budget_steps=budget_steps
+    )
+    if alt.linearizable is False:
+        # NO either way: with the keys empty the unwritten reads break it, and
+        # with any start value the reads of the other values do.
+        note = t("(This holds whatever the keys' initial values were.)", None)
+        return dataclasses.replace(alt, explanation=f"{alt.explanation.rstrip()} {note}")
+    if alt.linearizable is not True:
+        return result
+    flags = " ".join(f"--initial {k}={json.dumps(v) if not isinstance(v, str) else v}"
+                     for k, v in cand.items())
+    reason = t("the keys' initial values are not recorded in {file}", None, file=history.name)
+    text = t(
+        "Unknown: the verdict depends on the keys' initial values, which {file} does not "
+        "record. If {values} before the history started, it is linearizable; if the keys "
+        "started empty, it is not ({why}) Pass {flags}, or keep the run's result.json "
+        "beside the history.",
+        None, file=history.name, values=_assignments(cand), why=result.explanation.rstrip(),
+        flags=flags,
+    )
+    return dataclasses.replace(alt, linearizable="unknown", explanation=text, reason=reason)
 
 
 def _print_human(history: Path, kind: str, n_ops: int, keys: list[str], result: Any,

@@ -37,18 +37,53 @@ def die(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so every ``finally`` removes its temporary folders."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn capsim's own errors into a one-paragraph message and exit code 2."""
+    """Turn capsim's own errors into a one-paragraph message and exit code 2.
+
+    Ctrl-C (exit 130) and SIGTERM (exit 143) unwind the command like an
+    exception, so staging folders (``.NAME.*.tmp``) are removed on the way out.
+    """
+    import signal
+    import threading
+
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         yield
     except CapsimError as exc:
         lang = current_lang()
-        typer.echo(t("error: {message}", lang, message=exc.render(lang)), err=True)
+        typer.echo(t("error: {message}", lang, message=short(exc.render(lang))), err=True)
         raise typer.Exit(2) from None
+    except Terminated:
+        typer.echo(t("terminated", current_lang()), err=True)
+        sys.exit(143)
     except KeyboardInterrupt:
         typer.echo(t("interrupted", current_lang()), err=True)
         sys.exit(130)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+#: The longest error message the CLI prints, in characters.
+MAX_MESSAGE = 2000
+
+
+def short(message: str, limit: int = MAX_MESSAGE) -> str:
+    """An error message cut to one short paragraph (a long echoed value is no help)."""
+    if len(message) <= limit:
+        return message
+    return message[: limit - 40].rstrip() + f" … ({len(message) - limit + 40:,} more characters)"
 
 
 def split_csv(value: str | None) -> list[str]:

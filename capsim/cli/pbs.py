@@ -174,6 +174,21 @@ def pbs(
             latency = get_model(model)
         except ValueError as exc:
             raise die(str(exc)) from None
+        from capsim.pbs.montecarlo import MAX_TRIALS
+
+        if trials > MAX_TRIALS:
+            from capsim.i18n import t
+
+            raise die(t("--trials {n}: at most {max} (every trial's result is kept in memory, "
+                        "24 bytes each: {n} would need {gib} GiB); use fewer", None,
+                        n=f"{trials:,}", max=f"{MAX_TRIALS:,}",
+                        gib=f"{trials * 24 / 2**30:,.1f}"))
+        if paper_trials > MAX_TRIALS:
+            from capsim.i18n import t
+
+            raise die(t("--paper-trials {n}: at most {max} fresh trials per t (more would run "
+                        "for hours); use fewer", None, n=f"{paper_trials:,}",
+                        max=f"{MAX_TRIALS:,}"))
         if plot is not None:
             _check_plot_target(plot, force)
 
@@ -248,6 +263,14 @@ def _check_plot_target(path: Path, force: bool) -> None:
     suffix = path.suffix.lower().lstrip(".")
     if suffix not in {"png", "svg", "pdf"}:
         raise die(f"--plot {path}: use a .png, .svg or .pdf file name")
+    from capsim.atomic import file_in_the_way
+
+    blocked = file_in_the_way(path.parent, "--plot") if str(path.parent) not in ("", ".") \
+        else None
+    if blocked is not None:
+        raise die(f"--plot {path}: {blocked}")
+    if path.is_dir():
+        raise die(f"--plot {path}: is a folder; give a file name such as {path / 'pbs.png'}")
     if path.exists() and not force:
         raise die(f"--plot {path}: the file exists; pass --force to replace it")
 

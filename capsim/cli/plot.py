@@ -29,6 +29,13 @@ def load_runs(run_dir: Path) -> list[RunResult]:
     from capsim.errors import CapsimError
     from capsim.result import RunResult
 
+    if run_dir.is_file():
+        from capsim.i18n import t
+
+        raise CapsimError(t(
+            "{path} is a file; capsim plot takes the run folder that holds history.jsonl "
+            "and result.json, e.g. capsim plot {folder}", None, path=run_dir,
+            folder=run_dir.parent))
     if not run_dir.is_dir():
         raise CapsimError(f"{run_dir}: no such folder (give a folder written by `capsim run`)")
     if (run_dir / "result.json").is_file():
@@ -60,7 +67,10 @@ def plot(
         typer.Option("--out", "-o", help="Write the pictures here instead of into RUN_DIR."),
     ] = None,
     force: Annotated[
-        bool, typer.Option("--force", "-f", help="Replace pictures that already exist.")
+        bool, typer.Option(
+            "--force", "-f",
+            help="Replace pictures that already exist even if capsim did not draw them "
+            "(pictures capsim drew and nobody changed are redrawn without it).")
     ] = False,
     no_html: Annotated[bool, typer.Option("--no-html", help=NO_HTML_HELP)] = False,
 ) -> None:
@@ -69,8 +79,9 @@ def plot(
     Writes timeline.<fmt> (per policy) and compare.<fmt> (when the folder
     holds several policies), laid out like the run folder, and report.html
     (with explore mode when the folder has the explorer's explore.json).
-    Existing pictures are left alone unless --force: a teacher may have kept
-    one on purpose (a report.html capsim wrote is redrawn: it holds only data).
+    Pictures capsim drew and nobody changed since are redrawn; any other
+    existing picture is left alone unless --force: a teacher may have kept one
+    on purpose (a report.html capsim wrote is redrawn: it holds only data).
     """
     fmts = parse_formats(formats)
     with user_errors():
@@ -78,6 +89,13 @@ def plot(
 
         results = load_runs(run_dir)
         dest = out if out is not None else run_dir
+        if out is not None:
+            from capsim.atomic import file_in_the_way
+
+            problem = file_in_the_way(out)
+            if problem is not None:
+                raise die(problem)
+        from capsim.atomic import RUN_MARKER, capsim_wrote_file, seal
         from capsim.report_html import FILE_NAME, load_explore, made_by_capsim
 
         explore = load_explore(run_dir)  # checked before anything is drawn
@@ -85,7 +103,8 @@ def plot(
         page = dest / FILE_NAME
         if not no_html and page.exists() and not made_by_capsim(page):
             planned.append(page)  # someone else's file: only with --force
-        existing = [p for p in planned if p.exists()]
+        # Pictures capsim drew and nobody touched since are capsim's to redraw.
+        existing = [p for p in planned if p.exists() and not capsim_wrote_file(p)]
         if existing and not force:
             shown = ", ".join(str(p) for p in existing[:4])
             more = f" and {len(existing) - 4} more" if len(existing) > 4 else ""
@@ -96,6 +115,10 @@ def plot(
             from capsim.report_html import write_report
 
             paths.append(write_report(results, dest, lang=lang or "en", explore=explore))
+        for folder in (dest, dest.parent):
+            if (folder / RUN_MARKER).is_file():
+                seal(folder, RUN_MARKER, only=[Path(p) for p in paths])
+                break
     for p in paths:
         typer.echo(t("wrote {path}", lang, path=p))
 

@@ -40,3 +40,27 @@ def _root(
     from capsim.cli.common import use_lang
 
     use_lang(None)  # a fresh invocation: --lang, CAPSIM_LANG or the locale decide
+
+
+def _flags_take_no_value() -> None:
+    """Show ``--force -f`` in help, not ``--force -f <bool>``.
+
+    typer >= 0.25 prints a type column for every option, so an on/off flag
+    reads as if it took a value ("--force true"). A flag's row shows no type.
+    """
+    from typer.core import TyperOption
+
+    shown = getattr(TyperOption, "display_type_rich", None)
+    if shown is None or getattr(shown, "_capsim", False):
+        return
+
+    def display_type_rich(self: TyperOption, ctx: object) -> str | None:
+        if getattr(self, "is_flag", False):
+            return None
+        return shown(self, ctx)
+
+    display_type_rich._capsim = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flags_take_no_value()

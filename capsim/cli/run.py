@@ -108,32 +108,38 @@ def run(
         raise die("--plot and --no-plot contradict each other; give one")
     formats = () if no_plot else parse_formats(plot)
     with user_errors():
-        from capsim.atomic import commit_dir, staging_dir
+        from capsim.atomic import RUN_MARKER, check_target, commit_dir, seal, staging_dir
         from capsim.scenario import load_scenario, seed_scenario
         from capsim.sim import simulate
 
         sc = seed_scenario() if scenario is None else load_scenario(scenario)
         policies = split_csv(policy) or sc.policies
+        _check_policies(policies, policy is not None)
         quorum_params = _nrw_params(nrw, policies, len(sc.nodes))
         target = out if out is not None else Path("runs") / sc.name
-        staged = None if no_write else staging_dir(target, force=force)
-        try:
-            if schedule is not None:
-                from capsim.sim.schedule import replay
+        if not no_write:
+            # Every argument is checked before anything is written: nothing
+            # exists on disk until the results are ready.
+            check_target(target, force=force, marker=RUN_MARKER)
+        if schedule is not None:
+            from capsim.sim.schedule import replay
 
-                results = [replay(sc, schedule, policy=p,
-                                  params=quorum_params if p == "quorum" else None)
-                           for p in (split_csv(policy) or [None])]  # type: ignore[list-item]
-            else:
-                results = [
-                    simulate(sc, policy=p, seed=seed,
-                             params=quorum_params if p == "quorum" else None)
-                    for p in policies
-                ]
+            results = [replay(sc, schedule, policy=p,
+                              params=quorum_params if p == "quorum" else None)
+                       for p in (split_csv(policy) or [None])]  # type: ignore[list-item]
+        else:
+            results = [
+                simulate(sc, policy=p, seed=seed,
+                         params=quorum_params if p == "quorum" else None)
+                for p in policies
+            ]
+        staged = None if no_write else staging_dir(target, force=force, marker=RUN_MARKER)
+        try:
             if staged is not None:
                 write_results(results, staged, export_edn=export_edn, formats=formats,
                               messages=messages, lang=lang or "en", html=not no_html)
-                commit_dir(staged, target, force=force)
+                seal(staged, RUN_MARKER)
+                commit_dir(staged, target, force=force, marker=RUN_MARKER)
                 staged = None
         finally:
             if staged is not None:
@@ -141,6 +147,29 @@ def run(
 
                 shutil.rmtree(staged, ignore_errors=True)
         print_results(results, as_json, None if no_write else target, lang)
+
+
+def _check_policies(policies: list[str], from_option: bool) -> None:
+    """Unknown or repeated names in ``--policy``, said before any work is done."""
+    from capsim.errors import CapsimError
+    from capsim.i18n import t
+    from capsim.policies import REGISTRY, get_policy
+
+    seen: set[str] = set()
+    where = "--policy" if from_option else "policy"
+    for p in policies:
+        try:
+            get_policy(p)  # the registry, or a teaching policy named on purpose
+            known = True
+        except CapsimError:
+            known = False
+        if not known:
+            raise die(t("{where}: unknown policy {name!r}; valid policies: {valid}", None,
+                        where=where, name=p, valid=", ".join(REGISTRY)))
+        if p in seen:
+            raise die(t("{where}: policy {name!r} is named twice; name each policy once", None,
+                        where=where, name=p))
+        seen.add(p)
 
 
 def _nrw_params(text: str | None, policies: list[str], nodes: int) -> dict[str, int] | None:
@@ -173,7 +202,7 @@ def print_results(results: list[RunResult], as_json: bool, target: Path | None,
     from rich.console import Console
 
     from capsim.i18n import localize, t
-    from capsim.report import leadership_lines, render_table, story
+    from capsim.report import leadership_lines, notes, render_table, story
 
     console = Console()
     sc = results[0].scenario
@@ -186,6 +215,9 @@ def print_results(results: list[RunResult], as_json: bool, target: Path | None,
             for line in lines:
                 console.print(f"  {line}", highlight=False)
     console.print(render_table(results, lang))
+    for r in results:  # what a bare "never*" or "not issued" in the table leaves open
+        for note in notes(r, lang):
+            console.print(note, highlight=False)
     for r in results:
         for line in leadership_lines(r, lang):
             console.print(f"[bold]{r.policy}[/bold]: {line}", highlight=False)

@@ -45,7 +45,13 @@ OutOpt = Annotated[
     typer.Option("--out", "-o", help="Run folder to write (default: runs/<scenario name>)."),
 ]
 ForceOpt = Annotated[
-    bool, typer.Option("--force", "-f", help="Replace the run folder if it exists.")
+    bool,
+    typer.Option(
+        "--force", "-f",
+        help="Replace --out even if capsim did not write it (a folder capsim ran into "
+        "before, marked by its .capsim-run file, is replaced without it). Never "
+        "replaces a regular file.",
+    ),
 ]
 JsonOpt = Annotated[
     bool, typer.Option("--json", help="Print the results as JSON instead of a table.")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from capsim.errors import HistoryFormatError
@@ -17,6 +18,8 @@ def validated(events: Sequence[Event], lines: Sequence[int | None], source: str)
     """
     open_: dict[str, tuple[Event, int | None]] = {}
     for e, line in zip(events, lines, strict=True):
+        if not math.isfinite(e.time):
+            raise HistoryFormatError(source, line, f"time must be a finite number, got {e.time}")
         if e.type == "invoke":
             if e.f == "cas" and not (isinstance(e.value, (list, tuple)) and len(e.value) == 2):
                 raise HistoryFormatError(

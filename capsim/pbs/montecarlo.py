@@ -42,6 +42,10 @@ METHODS: tuple[Method, ...] = ("quantile", "paper")
 FloatArray = npt.NDArray[np.float64]
 
 CHUNK = 1 << 15
+
+#: The most trials :func:`simulate` runs: the result keeps every trial's window,
+#: read and write latency (24 bytes a trial), so 20 million take about 480 MB.
+MAX_TRIALS = 20_000_000
 """Trials drawn per block: small enough to stay in cache, large enough that
 numpy's per-call overhead vanishes. Part of the seed contract: changing it
 changes which numbers a seed gives, so it is fixed, not tunable."""
@@ -320,6 +324,10 @@ def simulate(
     check_nrw(n, r, w)
     if trials < 1:
         raise ValueError(f"trials must be at least 1, got {trials}")
+    if trials > MAX_TRIALS:
+        raise ValueError(
+            f"trials: at most {MAX_TRIALS:,} (every trial's window is kept, 24 bytes each: "
+            f"{trials:,} would need {trials * 24 / 2**30:,.1f} GiB); use fewer")
     _check_seed(seed)
     m = _model(model)
     rng = np.random.default_rng(seed)

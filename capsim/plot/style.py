@@ -240,9 +240,26 @@ FONT_INSTALL_HINT = (
 )
 
 
-@functools.cache
+#: Set this environment variable (to anything but "" or "0") and capsim looks
+#: for no CJK font at all: plots behave exactly as on a machine without one
+#: (English labels and one FontWarning). CI uses it to run the Chinese tests
+#: once without the font; a teacher can use it to preview the fallback.
+NO_CJK_FONT_ENV = "CAPSIM_NO_CJK_FONT"
+
+
 def cjk_font() -> str | None:
     """The family name of an installed font with Chinese glyphs, or None.
+
+    None as well when ``CAPSIM_NO_CJK_FONT`` is set (see :data:`NO_CJK_FONT_ENV`).
+    """
+    if os.environ.get(NO_CJK_FONT_ENV, "") not in ("", "0"):
+        return None
+    return _installed_cjk_font()
+
+
+@functools.cache
+def _installed_cjk_font() -> str | None:
+    """Search the system once for a font with Chinese glyphs.
 
     matplotlib caches its font list: a font installed after the cache was
     built is missing from it. Rather than make every user rebuild the cache,

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from capsim.i18n import t as sentence
 from capsim.i18n import tr
 from capsim.plot import style
 from capsim.plot.style import ValueColours, show_value
@@ -350,6 +351,14 @@ def draw_lanes(
             legend.add("converged", Line2D([], [], color=style.CONVERGED, lw=2,
                                            ls=(0, (2, 1.5)),
                                            label=tr("plot.converged", lang)))
+        elif not conv.get("converged") and conv.get("why"):
+            # Not a bug (cp: a majority is enough, there is no anti-entropy): say why,
+            # in a calm colour, instead of the red "not converged" of an AP failure.
+            ax.text(x_hi, rep_bot + 0.02,
+                    sentence("replicas differ at the end: {policy} has no anti-entropy (by design)",
+                      lang, policy=result.policy),
+                    ha="right", va="top", fontsize=small, color=style.MUTED, zorder=6,
+                    gid="not-converged-why")
         elif not conv.get("converged"):
             ax.text(x_hi, rep_bot + 0.02, tr("plot.not converged", lang), ha="right",
                     va="top", fontsize=small, color=style.STALE, fontweight="bold", zorder=6)

@@ -1,13 +1,19 @@
 """``ap``: answer at once from the local copy; replicate in the background.
 
-Each write is stamped with a Lamport clock and the node id (ties broken by
-id), applied locally, acknowledged, and sent to every peer; a replica keeps
-the highest version it has seen (last-writer-wins). Every ``sync_interval``
-seconds each replica pushes to its peers — to at most ``sync_fanout`` of
-them, in turn, in a large cluster — the keys that changed since the peer last
-acknowledged a push (delta anti-entropy), which repairs what a partition or a
-lost message kept apart, so replicas converge after a heal. A quiet replica
-sends nothing.
+Each write is stamped with a version and the node id (ties broken by id),
+applied locally, acknowledged, and sent to every peer; a replica keeps the
+highest version it has seen (last-writer-wins). What "last writer" means is
+the ``clock`` parameter: ``lamport`` (default) orders writes by a Lamport
+counter, so of two concurrent writes on different replicas the one with the
+larger node id wins even if it was acknowledged *earlier* in real time, and a
+later read keeps returning the loser's overwritten value; ``hybrid`` stamps
+each write with max(now in microseconds, counter + 1), a hybrid logical clock,
+so with the simulator's perfect clocks the write acknowledged last wins.
+Every ``sync_interval`` seconds each replica pushes to its peers — to at most
+``sync_fanout`` of them, in turn, in a large cluster — the keys that changed
+since the peer last acknowledged a push (delta anti-entropy), which repairs
+what a partition or a lost message kept apart, so replicas converge after a
+heal. A quiet replica sends nothing.
 
 ``cas`` is applied to the local copy only — a good way to show lost updates.
 
@@ -18,7 +24,7 @@ a restart a replica offers its whole map once).
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -42,7 +48,7 @@ from capsim.policies.base import (
 class APParams(BaseModel):
     """Tunables of ``ap``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     sync_interval: float = Field(
         default=1.0, gt=0, description="Seconds between anti-entropy rounds."
     )
@@ -53,6 +59,11 @@ class APParams(BaseModel):
         default=8, ge=1,
         description="Peers each anti-entropy round pushes to (round-robin); all peers when "
                     "there are no more than this.",
+    )
+    clock: Literal["lamport", "hybrid"] = Field(
+        default="lamport",
+        description="What 'last writer' means: lamport (a counter; concurrent writes are "
+        "ordered by node id) or hybrid (real time first: the write made last wins).",
     )
 
 
@@ -75,6 +86,7 @@ class AP(Policy):
         self._changed: dict[str, int] = {}  # key -> seq of its last change, oldest first
         self._learned_from: dict[str, str] = {}  # key -> the peer whose value we hold
         self._acked = dict.fromkeys(self.peers, 0)
+        self._now = 0.0
         assert isinstance(self.params, APParams)
         self.sync_interval = self.params.sync_interval
 
@@ -130,6 +142,7 @@ class AP(Policy):
         return [SetTimer(self.sync_interval, "sync")] if self.peers else []
 
     def on_request(self, now: float, req: Request) -> list[Effect]:
+        self._now = now  # the hybrid clock's physical part, read by _write
         current, _ = self.store.get(req.key, (None, ZERO))
         if req.f == "read":
             return [Reply(req.id, "ok", current)]
@@ -143,12 +156,16 @@ class AP(Policy):
         return self._write(req, req.value)
 
     def _write(self, req: Request, value: Any) -> list[Effect]:
-        self.clock += 1
+        assert isinstance(self.params, APParams)
+        if self.params.clock == "hybrid":
+            self.clock = max(round(self._now * 1_000_000), self.clock + 1)
+        else:
+            self.clock += 1
         ver = (self.clock, self.node)
         self.store[req.key] = (value, ver)
         self._changed_now(req.key)
         out: list[Effect] = [Stored(req.key, value), Reply(req.id, "ok", req.value)]
-        if self.params.replicate:  # type: ignore[attr-defined]
+        if self.params.replicate:
             msg = {"t": "put", "key": req.key, "value": value, "ver": list(ver)}
             out.extend(Send(p, msg, "replicate") for p in self.peers)
         return out

@@ -90,7 +90,7 @@ def version(v: Any) -> Version:
 class NoParams(BaseModel):
     """A policy without tunables."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Policy:
@@ -111,6 +111,10 @@ class Policy:
     name: ClassVar[str] = ""
     summary: ClassVar[str] = ""
     supports: ClassVar[frozenset[str]] = frozenset({"read", "write"})
+    #: Why replicas may legitimately still differ at the end of a run (a policy
+    #: without anti-entropy), shown beside "convergence: never"; None when the
+    #: policy does promise convergence after a heal.
+    no_convergence: ClassVar[str | None] = None
     Params: ClassVar[type[BaseModel]] = NoParams
 
     def __init__(

@@ -43,7 +43,7 @@ from capsim.policies.base import (
 class CPParams(BaseModel):
     """Tunables of ``cp``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     give_up: float = Field(
         default=0.8, gt=0, le=1,
         description="Give up an operation after this fraction of the client timeout.",
@@ -63,6 +63,11 @@ class _Op:
 class CP(Policy):
     name = "cp"
     summary = "majority quorums (ABD): consistent, refuses when it cannot reach a majority"
+    no_convergence = (
+        "cp has no anti-entropy: a write only needs a majority, so a replica outside it may "
+        "keep an older value; every read asks a majority and returns the newest, so this "
+        "is not a consistency bug"
+    )
     supports = frozenset({"read", "write"})
     Params = CPParams
 

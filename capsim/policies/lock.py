@@ -60,7 +60,7 @@ _RETRY = "retry"
 class LockParams(BaseModel):
     """Tunables of ``lock``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     give_up: float = Field(
         default=0.8, gt=0, le=1,
         description="Abort a write whose locks are not all granted after this fraction "

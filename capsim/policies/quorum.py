@@ -99,7 +99,7 @@ def nrw_problems(n: int | None, r: int, w: int, nodes: int | None) -> list[str]:
 class QuorumParams(BaseModel):
     """Tunables of ``quorum``: ``params: {quorum: {n: 3, r: 1, w: 1}}`` or ``--nrw 3,1,1``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
     n: int | None = Field(
         default=None, ge=1,
         description="Replicas of each key (default: every node; at most the number of nodes).",
@@ -143,6 +143,10 @@ class _Op:
 class Quorum(Policy):
     name = "quorum"
     summary = "Dynamo-style N/R/W partial quorums, last-writer-wins (PBS paper)"
+    no_convergence = (
+        "quorum has no anti-entropy: a replica that missed a write keeps its older value "
+        "until a newer write (or, with read_repair, a read) reaches it"
+    )
     supports = frozenset({"read", "write"})
     Params = QuorumParams
 

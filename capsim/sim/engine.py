@@ -86,6 +86,7 @@ class Engine:
         self.pending: dict[int, _Pending] = {}
         self._next_request = 0
         self.plans = plan(scenario, self.rng)
+        self.issued: dict[str, int] = {}
 
     # --- effects ----------------------------------------------------------------
     def _apply(self, node: str, effects: list[Any]) -> None:
@@ -185,6 +186,7 @@ class Engine:
             if op.at > env.now:
                 yield env.timeout(op.at - env.now)
             self._next_request += 1
+            self.issued[op.process] = self.issued.get(op.process, 0) + 1
             rid = self._next_request
             done = env.event()
             pend = _Pending(op, done)
@@ -244,6 +246,20 @@ class Engine:
             self._record(p.op, "info", p.op.value if p.op.f != "read" else None,
                          "the run ended before an answer came")
         self.pending.clear()
+
+    def not_issued(self) -> dict[str, int]:
+        """Per client, the planned operations it never issued (after :meth:`run`).
+
+        A client waits for the answer to its previous operation (or its
+        timeout) before it issues the next one, so a slow answer pushes its
+        queue back; whatever is still queued when the run ends never happens.
+        """
+        out = {}
+        for name, ops in self.plans.items():
+            left = len(ops) - self.issued.get(name, 0)
+            if left:
+                out[name] = left
+        return dict(sorted(out.items(), key=lambda kv: self._client_order(kv[0])))
 
     def _client_order(self, name: str) -> tuple[int, str]:
         declared = [c.name for c in self.scenario.clients]

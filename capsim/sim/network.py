@@ -20,6 +20,7 @@ datacenter, so messages between two different nodes pay the model's 75 ms.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
@@ -166,6 +167,12 @@ class Network:
             rng = self._rngs.get((src, dst)) or self._rngs.setdefault(
                 (src, dst), link_rng(self.seed, src, dst))
         delay = sample(rng)
+        if not delay < math.inf:
+            # A heavy tail's draw can overflow (pareto alpha near 0, lognormal mu
+            # 1000): such a message would arrive after the end of any run.
+            if self.record:
+                self.journal.append([now, src, dst, kind, now, "lost"])
+            return
         if (src, dst) in self.blocked or (loss and rng.random() < loss):
             if self.record:
                 status = "cut" if (src, dst) in self.blocked else "lost"

@@ -6,13 +6,17 @@ means the same thing everywhere.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from capsim.check import run_checks
 from capsim.check.leadership import leadership
-from capsim.errors import CapsimError, Problem, ScenarioError
-from capsim.policies import get_policy
+from capsim.errors import Problem, ScenarioError
+from capsim.i18n import t
+from capsim.policies import REGISTRY, get_policy
 from capsim.policies.base import Policy
 from capsim.result import RunResult
 from capsim.scenario import Scenario, load_scenario
@@ -43,12 +47,26 @@ def simulate(
         policy = scenario.policies[0]
     policy_cls = get_policy(policy) if isinstance(policy, str) else policy
     name = policy_cls.name or policy_cls.__name__
-    merged = {**scenario.params.get(name, {}), **(params or {})}
+    merged = {**scenario.params.get(name, {}), **policy_params(params, name)}
     try:
-        p = policy_cls.Params.model_validate(merged)
-    except Exception as exc:
-        raise CapsimError(f"bad parameters for policy {name!r}: {exc}") from None
+        p = policy_cls.Params.model_validate(merged, context={"nodes": list(scenario.nodes)})
+    except ValidationError as exc:
+        from capsim.scenario import dotted, problem_message
+
+        raise ScenarioError([
+            Problem("simulate(params=…)", None, dotted(("params", name, *e["loc"])),
+                    problem_message(e, policy_cls.Params, tuple(e["loc"])))
+            for e in exc.errors()
+        ]) from None
     check_supported(scenario, policy_cls, name)
+    if name in REGISTRY:
+        from capsim.limits import problems as limit_problems
+        from capsim.scenario import dotted
+
+        too_big = limit_problems(scenario, {name: merged}, [name])
+        if too_big:
+            raise ScenarioError([Problem(f"scenario {scenario.name}", None, dotted(loc), msg)
+                                 for loc, msg in too_big])
     run_seed = scenario.seed if seed is None else int(seed)
 
     engine = Engine(scenario, policy_cls, p, run_seed, record_messages=record_messages)
@@ -67,6 +85,11 @@ def simulate(
     if engine.roles:
         checks["leadership"] = leadership(engine.roles, faults, scenario.nodes,
                                           scenario.duration)
+    checks["ops"]["not_issued"] = sum(engine.not_issued().values())
+    if checks["ops"]["not_issued"]:
+        checks["not_issued"] = not_issued_report(engine.not_issued())
+    if not checks.get("convergence", {}).get("converged", True) and policy_cls.no_convergence:
+        checks["convergence"]["why"] = policy_cls.no_convergence
     return RunResult(
         scenario=scenario,
         policy=name,
@@ -79,6 +102,50 @@ def simulate(
         params=p.model_dump(mode="json"),
         roles=engine.roles,
     )
+
+
+def policy_params(params: Mapping[str, Any] | None, name: str) -> dict[str, Any]:
+    """``params`` for policy ``name``, given either shape.
+
+    Nested by policy as in a scenario file (``{"quorum": {"r": 1}}``, the
+    shape everywhere), or flat (``{"r": 1}``, kept for old notebooks) when
+    that is unambiguous: no key is a policy's name. A mix is an error.
+    """
+    from capsim.policies import REGISTRY
+
+    if not params:
+        return {}
+    nested = [k for k in params if k in REGISTRY]
+    if not nested:
+        return dict(params)
+    flat = [k for k in params if k not in REGISTRY]
+    if flat:
+        raise ScenarioError([Problem(
+            "simulate(params=…)", None, "params",
+            t("give params nested by policy, as in a scenario file ({{\"{name}\": "
+              "{{…}}}}), or flat for the one policy; not both (policy keys: {nested}; "
+              "other keys: {flat})", None, name=name, nested=", ".join(nested),
+              flat=", ".join(map(str, flat))),
+        )])
+    inner = params.get(name, {})
+    if not isinstance(inner, Mapping):
+        raise ScenarioError([Problem("simulate(params=…)", None, f"params.{name}",
+                                     f"must be a mapping of {name}'s tunables, not {inner!r}")])
+    return dict(inner)
+
+
+def not_issued_report(by_client: dict[str, int]) -> dict[str, Any]:
+    """The planned operations nobody issued, counted and explained in words."""
+    n = sum(by_client.values())
+    return {
+        "count": n,
+        "by_client": by_client,
+        "reason": t(
+            "{n} planned operations were never issued: a client waits for the answer to its "
+            "previous operation (or for its timeout) before it issues the next one, and the "
+            "run ended while they were still queued.", "en", n=n,
+        ),
+    }
 
 
 def check_supported(scenario: Scenario, policy_cls: type[Policy], name: str) -> None:

@@ -376,21 +376,29 @@ def prepare_output(out: Path, *, force: bool, resume: bool) -> dict[str, dict[st
     is changed here.
     """
     if force and resume:
-        raise CapsimError("--force starts over and --resume continues; pass one of them")
+        raise CapsimError("--force (force=True) starts over and --resume (resume=True) "
+                          "continues; pass one of them")
     if out.exists() and not out.is_dir():
         raise OutputExistsError(f"{out} is a file; --out needs a folder")
+    from capsim.atomic import file_in_the_way
+
+    blocked = file_in_the_way(out)
+    if blocked is not None:
+        raise OutputExistsError(blocked)
     journal = out / JOURNAL
     entries = [p for p in out.iterdir() if not p.name.startswith(".")] if out.is_dir() else []
     if entries and not force:
         if not journal.is_file():
-            hint = "--force to start over" if (out / RESULTS_CSV).exists() else (
-                "--force to write into it anyway")
+            hint = ("--force (Python: force=True) to start over"
+                    if (out / RESULTS_CSV).exists() else
+                    "--force (Python: force=True) to write into it anyway")
             raise OutputExistsError(f"{out} already exists and is not empty; pass {hint}")
         if not resume:
             n = len(_read_journal(journal))
             raise OutputExistsError(
-                f"{out} already holds a sweep ({n} finished runs); pass --resume to continue "
-                "it (finished runs are kept) or --force to start over"
+                f"{out} already holds a sweep ({n} finished runs); pass --resume "
+                "(Python: resume=True) to continue it (finished runs are kept) or --force "
+                "(Python: force=True) to start over"
             )
     return _read_journal(journal) if resume else {}
 

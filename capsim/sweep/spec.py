@@ -21,6 +21,7 @@ import copy
 import hashlib
 import itertools
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from capsim.scenario import (
     dotted,
     line_for,
     load_scenario,
+    other_kind,
     parse_scenario,
     parse_yaml_mapping,
     problem_message,
@@ -71,6 +73,12 @@ class PlotSpec(_Model):
         return [self.y] if isinstance(self.y, str) else list(self.y)
 
 
+#: The most runs a sweep may expand to unless its file says ``max_runs: N``:
+#: the grid is counted before anything is expanded, so a 10¹⁰-point grid is
+#: refused at once instead of hanging.
+MAX_RUNS = 100_000
+
+
 class SweepFile(_Model):
     """The top level of a sweep file, as written (axes are checked by hand for clearer errors)."""
 
@@ -83,6 +91,7 @@ class SweepFile(_Model):
     seeds: int = Field(default=1, ge=1)
     seed: int = 0
     plots: list[PlotSpec] = []
+    max_runs: int = Field(default=MAX_RUNS, ge=1)
 
 
 @dataclass(frozen=True)
@@ -292,6 +301,9 @@ def parse_sweep(
 ) -> Sweep:
     """Validate plain data into a :class:`Sweep`: expand it and validate every point."""
     lines = lines or {}
+    kind = other_kind(data, "sweep")
+    if kind is not None:
+        raise ScenarioError([Problem(source, None, "", kind)])
 
     def at(*loc: str | int) -> int | None:
         return line_for(lines, loc)
@@ -317,6 +329,16 @@ def parse_sweep(
 
     order = [k for k in data if k in ("grid", "zip")]
     axes = _axes(spec, data, order, source, at)
+    points_n = math.prod(len(g[0].values) for g in axes)
+    if points_n * spec.seeds > spec.max_runs:
+        from capsim.i18n import t
+
+        raise ScenarioError([Problem(source, None, "", t(
+            "the sweep expands to {points} points × {seeds} seeds = {runs} runs per policy, "
+            "more than max_runs ({max}); use fewer values, or add max_runs: {runs_plain} to "
+            "the sweep file to run them all", None, points=f"{points_n:,}",
+            seeds=spec.seeds, runs=f"{points_n * spec.seeds:,}", max=f"{spec.max_runs:,}",
+            runs_plain=points_n * spec.seeds))])
     base = _base(spec, source, lines, Path(base_dir), name)
     base = _apply_set(spec, base, source, at)
     points = _points(axes, base, source, at)
