@@ -44,6 +44,19 @@ class Fault(NamedTuple):
     label: str
 
 
+class Mark(NamedTuple):
+    """From ``time`` on, replica ``node``'s ``key`` is in state ``mark`` (None: normal).
+
+    Recorded from a policy's :class:`~capsim.policies.base.Marked`
+    observations (``lock``: ``"locked"``), for pictures only.
+    """
+
+    time: float
+    node: str
+    key: str
+    mark: str | None
+
+
 class Message(NamedTuple):
     """One message between replicas: sent, and delivered or dropped at ``end``."""
 
@@ -53,6 +66,7 @@ class Message(NamedTuple):
     kind: str
     end: float
     status: str  # delivered | lost | cut | down
+    value: Any = None  # the value it carries, when it carries one (drawn on its arrow)
 
 
 @dataclass(frozen=True)
@@ -69,6 +83,8 @@ class RunResult:
     checks: dict[str, Any] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
     """The policy's effective tunables (scenario ``params`` plus overrides such as --nrw)."""
+    marks: list[Mark] = field(default_factory=list)
+    """Replica states a policy reported (``lock``: which key is locked when), for pictures."""
 
     @property
     def name(self) -> str:
@@ -100,6 +116,7 @@ class RunResult:
             "checks": self.checks,
             "faults": [f._asdict() for f in self.faults],
             "trace": [list(t) for t in self.trace],
+            "marks": [list(m) for m in self.marks],
             "spec": self.scenario.model_dump(mode="json", by_alias=True),
         }
 
@@ -202,6 +219,7 @@ class RunResult:
             messages=messages,
             checks=data.get("checks", {}),
             params=data.get("params", {}),
+            marks=[Mark(*m) for m in data.get("marks", [])],
         )
 
     def _repr_html_(self) -> str:

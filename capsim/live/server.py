@@ -32,7 +32,7 @@ from typing import Any, TextIO
 
 from capsim.errors import CapsimError
 from capsim.live.protocol import MAX_LINE, ProtocolError, check_request, decode, encode
-from capsim.policies import Reply, Request, Send, SetTimer, Stored, get_policy
+from capsim.policies import Marked, Reply, Request, Send, SetTimer, Stored, get_policy
 from capsim.policies.base import Policy
 
 STATE_FILE = "state.json"
@@ -332,6 +332,8 @@ class Replica:
                         self.watchers.discard(w)
                     else:
                         w.write(line)
+            elif cls is Marked:
+                pass  # an observation for pictures; live runs do not record it
             else:  # pragma: no cover - a policy bug
                 raise TypeError(f"policy returned {e!r}, which is not an effect")
 

@@ -21,43 +21,38 @@ from typing import TYPE_CHECKING, Any
 
 from capsim.i18n import LANGS, add_words, tr
 
+# Re-exported: the pictures read the colours (plain data in capsim.palette) from here.
+from capsim.palette import (
+    AVAILABILITY_LINE,  # noqa: F401
+    CONVERGED,  # noqa: F401
+    CRASH_BAR,  # noqa: F401
+    FAIL_FILL,  # noqa: F401
+    INFO_EDGE,  # noqa: F401
+    INK,
+    KIND_COLOURS,  # noqa: F401
+    LOCKED,  # noqa: F401
+    MUTED,  # noqa: F401
+    OTHER_VALUE,
+    PARTITION_BAR,  # noqa: F401
+    PARTITION_SHADE,
+    STALE,  # noqa: F401
+    TARGET_LINE,  # noqa: F401
+    VALUE_COLOURS,
+    VIOLATION,  # noqa: F401
+    policy_style,  # noqa: F401
+    series_styles,  # noqa: F401
+)
+
 if TYPE_CHECKING:
     from capsim.result import Fault, RunResult
 
 # --- colours -------------------------------------------------------------
-#: Value colours, in the order values first appear (v0, v1, …). Vermillion and
-#: reddish purple are left out: they mean "stale" and "not linearizable".
-VALUE_COLOURS: tuple[str, ...] = (
-    "#56B4E9",  # sky blue   (v0: the old value)
-    "#E69F00",  # orange     (v1: the new value)
-    "#009E73",  # bluish green
-    "#F0E442",  # yellow
-    "#0072B2",  # blue
-    "#A6D8F5",  # light sky
-    "#F5CB6B",  # light orange
-    "#7FCFB9",  # light green
-    "#8C8C3A",  # olive
-    "#6A8FC8",  # slate blue
-)
-STALE = "#D55E00"          # vermillion
-VIOLATION = "#AA2E8C"      # reddish purple, darkened for contrast on white
-FAIL_FILL = "#BDBDBD"
-INFO_EDGE = "#555555"
-PARTITION_SHADE = "#F2E3E3"
-PARTITION_BAR = "#7A4B4B"
-CRASH_BAR = "#3A3A3A"
-CONVERGED = "#1B7F4B"
-AVAILABILITY_LINE = "#0072B2"
-INK = "#222222"
-MUTED = "#666666"
-
+# The scheme is plain data in capsim.palette (the HTML report and notebooks
+# read it without matplotlib); it is re-exported here for the pictures.
 HATCH_STALE = "////"
 HATCH_VIOLATION = "xxx"
 HATCH_CRASH = "\\\\\\"
-
-#: Message kinds get these colours in the order the kinds first appear.
-KIND_COLOURS: tuple[str, ...] = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9",
-                                 "#8C8C3A", "#444444")
+HATCH_LOCKED = "..."
 
 FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
 DPI = 150
@@ -112,6 +107,9 @@ def _key(v: Any) -> str:
     return json.dumps(v, sort_keys=True, ensure_ascii=False, default=str)
 
 
+value_key = _key
+
+
 class ValueColours:
     """One colour per value, the same in every lane and every panel.
 
@@ -144,7 +142,13 @@ class ValueColours:
         i = self._order.get(_key(v))
         if i is None:
             i = self._order[_key(v)] = len(self._order)
-        return VALUE_COLOURS[i % len(VALUE_COLOURS)]
+        # Past the palette a value gets the neutral "other value" fill (and its
+        # name on the band), never a colour some other value already has.
+        return VALUE_COLOURS[i] if i < len(VALUE_COLOURS) else OTHER_VALUE
+
+    def distinct(self, v: Any) -> bool:
+        """Whether ``v`` has a colour of its own (else it is drawn as "other value")."""
+        return self(v) != OTHER_VALUE
 
 
 def text_colour(fill: str) -> str:
@@ -376,3 +380,36 @@ def shade_faults(ax: Any, faults: Sequence[Fault], *, gid_prefix: str = "shade")
         if f.kind in ("partition", "cut"):
             ax.axvspan(f.start, f.end, color=PARTITION_SHADE, zorder=0, lw=0,
                        gid=f"{gid_prefix}:{f.kind}:{i}")
+
+
+def declutter(fig: Any, texts: Sequence[Any], keep: Sequence[Any] = ()) -> int:
+    """Hide texts that would overlap a text drawn before them; return how many.
+
+    ``texts`` are in priority order (the first always stays). Positions are
+    measured after a real layout pass (constrained layout moves axes), so
+    what a student sees has no two labels on top of each other; a hidden
+    label's meaning is still carried by its bar's colour, hatch and legend.
+    ``keep`` are texts that always stay and that others must avoid.
+    """
+    if not texts:
+        return 0
+    fig = fig.get_figure(root=True) if hasattr(fig, "get_figure") else fig
+    if not hasattr(fig.canvas, "get_renderer"):  # a bare Figure: give it an Agg canvas
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        FigureCanvasAgg(fig)
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    placed = [t.get_window_extent(renderer).expanded(1.02, 1.05) for t in keep
+              if t.get_visible() and t.get_text()]
+    hidden = 0
+    for t in texts:
+        if not t.get_visible() or not t.get_text():
+            continue
+        box = t.get_window_extent(renderer).expanded(1.02, 1.05)
+        if any(box.overlaps(p) for p in placed):
+            t.set_visible(False)
+            hidden += 1
+        else:
+            placed.append(box)
+    return hidden

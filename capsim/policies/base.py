@@ -59,7 +59,19 @@ class Stored(NamedTuple):
     value: Any
 
 
-Effect = Send | Reply | SetTimer | Stored
+class Marked(NamedTuple):
+    """An observation: this replica's ``key`` is now in state ``mark`` (None: back to normal).
+
+    Pictures draw it on the replica's lane (``lock``: "locked" while a write
+    holds the key), so they show a policy's state without reading its
+    internals. Like :class:`Stored` it changes nothing in the run.
+    """
+
+    key: str
+    mark: str | None
+
+
+Effect = Send | Reply | SetTimer | Stored | Marked
 
 Version = tuple[int, str]
 """A version stamp: (counter, node id). Node ids break ties deterministically."""

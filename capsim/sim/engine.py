@@ -15,8 +15,8 @@ import simpy
 from simpy.events import Timeout
 
 from capsim.history import Event, History
-from capsim.policies.base import Policy, Reply, Request, Send, SetTimer, Stored
-from capsim.result import Message, TraceEntry
+from capsim.policies.base import Marked, Policy, Reply, Request, Send, SetTimer, Stored
+from capsim.result import Mark, Message, TraceEntry
 from capsim.scenario import Scenario
 from capsim.sim.nemesis import nemesis_process
 from capsim.sim.network import Network, build_graph
@@ -69,6 +69,7 @@ class Engine:
         )
         self.events: list[Event] = []
         self.trace: list[TraceEntry] = []
+        self.marks: list[Mark] = []
         self.pending: dict[int, _Pending] = {}
         self._next_request = 0
         self.plans = plan(scenario, self.rng)
@@ -86,6 +87,8 @@ class Engine:
                 ev.callbacks.append(self._timer)
             elif cls is Stored:
                 self.trace.append(TraceEntry(_t(self.env.now), node, e.key, e.value))
+            elif cls is Marked:
+                self.marks.append(Mark(_t(self.env.now), node, e.key, e.mark))
             else:  # pragma: no cover - a policy bug
                 raise TypeError(f"policy on {node} returned {e!r}, which is not an effect")
 
@@ -199,5 +202,5 @@ class Engine:
 
     def messages(self) -> list[Message]:
         return [
-            Message(_t(m[0]), m[1], m[2], m[3], _t(m[4]), m[5]) for m in self.network.journal
+            Message(_t(m[0]), m[1], m[2], m[3], _t(m[4]), m[5], m[6]) for m in self.network.journal
         ]

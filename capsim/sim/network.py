@@ -69,6 +69,22 @@ def build_graph(nodes: Iterable[str], spec: NetworkSpec) -> nx.Graph:
     return g
 
 
+def carried(msg: dict[str, Any]) -> Any:
+    """The value a message carries, for the message diagram (None if not one value).
+
+    Policies' messages are JSON dicts; a write or a reply names ``value``,
+    an anti-entropy ``sync`` of one key holds ``state = {key: [value, ver]}``.
+    """
+    if "value" in msg:
+        return msg["value"]
+    state = msg.get("state")
+    if isinstance(state, dict) and len(state) == 1:
+        entry = next(iter(state.values()))
+        if isinstance(entry, (list, tuple)) and entry:
+            return entry[0]
+    return None
+
+
 class Network:
     """Carries messages between nodes in simulated time.
 
@@ -128,7 +144,7 @@ class Network:
         now = self.env.now
         if link is None:  # not adjacent in the topology
             if self.record:
-                self.journal.append([now, src, dst, kind, now, "cut"])
+                self.journal.append([now, src, dst, kind, now, "cut", carried(msg)])
             return
         sample, loss, by_kind = link
         if by_kind is not None:
@@ -137,12 +153,12 @@ class Network:
         if (src, dst) in self.blocked or (loss and self.rng.random() < loss):
             if self.record:
                 status = "cut" if (src, dst) in self.blocked else "lost"
-                self.journal.append([now, src, dst, kind, now + delay, status])
+                self.journal.append([now, src, dst, kind, now + delay, status, carried(msg)])
             return
         idx = -1
         if self.record:
             idx = len(self.journal)
-            self.journal.append([now, src, dst, kind, now + delay, "delivered"])
+            self.journal.append([now, src, dst, kind, now + delay, "delivered", carried(msg)])
         ev = Timeout(self.env, delay, (src, dst, msg, idx))
         ev.callbacks.append(self._arrive)
 

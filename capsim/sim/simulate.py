@@ -73,6 +73,7 @@ def simulate(
         messages=engine.messages(),
         checks=checks,
         params=p.model_dump(mode="json"),
+        marks=engine.marks,
     )
 
 
