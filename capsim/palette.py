@@ -43,7 +43,7 @@ POLICY_STYLES: dict[str, dict[str, str]] = {
 }
 #: For other policies (or hue values that are not policies), in order.
 EXTRA_POLICY_COLOURS: tuple[str, ...] = ("#5B2C83", "#6B4E16", "#0B5563", "#7A1F1F")
-EXTRA_MARKERS: tuple[str, ...] = ("v", "P", "X", "*")
+EXTRA_MARKERS: tuple[str, ...] = ("v", "p", "h", "<")
 EXTRA_DASHES: tuple[str, ...] = ("solid", "dashed", "dashdot", "dotted")
 
 # --- meanings --------------------------------------------------------------
@@ -66,9 +66,15 @@ KIND_COLOURS: tuple[str, ...] = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#5
                                  "#8C8C3A", "#444444")
 
 
+def _head(name: object) -> str:
+    """``quorum N=3 R=1 W=1`` -> ``quorum``: the policy a label names."""
+    words = str(name).split()
+    return words[0] if words else ""
+
+
 def policy_style(name: str, index: int = 0) -> dict[str, str]:
     """Colour, marker and dash for a policy (or the ``index``-th other series)."""
-    known = POLICY_STYLES.get(str(name).split()[0])
+    known = POLICY_STYLES.get(_head(name))
     if known is not None:
         return dict(known)
     i = index % len(EXTRA_POLICY_COLOURS)
@@ -84,8 +90,8 @@ def series_styles(names: list[str]) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     extra = 0
     for n in names:
-        if str(n).split()[0] in POLICY_STYLES and not any(
-                s == POLICY_STYLES[str(n).split()[0]] for s in out.values()):
+        if _head(n) in POLICY_STYLES and not any(
+                s == POLICY_STYLES[_head(n)] for s in out.values()):
             out[n] = policy_style(n)
         else:
             out[n] = policy_style("", extra)

@@ -254,30 +254,12 @@ def _save_plot(
 ) -> None:
     import io
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from capsim.atomic import write_bytes
-    from capsim.pbs.plot import plot_t_visibility
+    from capsim.pbs.plot import t_visibility_figure
 
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 7), sharex=True)
-    try:
-        plot_t_visibility(result, t_max=t_max, target=target, t_target=t_target, ax=top)
-        plot_t_visibility(
-            result, t_max=t_max, target=target, t_target=t_target, stale=True, ax=bottom
-        )
-        top.set_xlabel("")
-        top.set_title(
-            f"t-visibility: N={result.n} R={result.r} W={result.w} on {result.model} "
-            f"({result.trials:,} trials, seed {result.seed})"
-        )
-        fig.tight_layout()
-        buf = io.BytesIO()
-        fig.savefig(buf, format=path.suffix.lower().lstrip("."), dpi=120)
-    finally:
-        plt.close(fig)
+    fig = t_visibility_figure(result, t_max=t_max, target=target, t_target=t_target)
+    buf = io.BytesIO()
+    fig.savefig(buf, format=path.suffix.lower().lstrip("."), dpi=120, facecolor="white")
     write_bytes(path, buf.getvalue())
 
 

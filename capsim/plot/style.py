@@ -90,6 +90,18 @@ add_words({
     "plot.keys shown": {"en": "keys shown", "zh": "显示的键"},
     "plot.timeline": {"en": "timeline", "zh": "时间线"},
     "plot.compare": {"en": "the same story under each policy", "zh": "同一场景在不同策略下"},
+    "plot.read short": {"en": "R", "zh": "读"},
+    "plot.write short": {"en": "W", "zh": "写"},
+    "plot.cas short": {"en": "C", "zh": "比"},
+    "plot.legend missed": {"en": "acknowledged write → the read that missed it",
+                           "zh": "已确认的写 → 没有读到它的读"},
+    "plot.locked": {"en": "locked", "zh": "已加锁"},
+    "plot.legend locked": {"en": "replica locked (refuses reads and writes)",
+                           "zh": "副本已加锁 (拒绝读写)"},
+    "plot.other values": {"en": "other values (named on the band)",
+                          "zh": "其他值 (名称写在色带上)"},
+    "plot.values busy": {"en": "value (a colour is one value at a time; names on the bands)",
+                         "zh": "值 (同一时刻一种颜色只代表一个值; 名称写在色带上)"},
 })
 
 
@@ -111,44 +123,85 @@ value_key = _key
 
 
 class ValueColours:
-    """One colour per value, the same in every lane and every panel.
+    """A colour per value, the same in every lane and every panel, never ambiguous.
 
-    Values get colours in the order they first appear across all the runs
-    given, initial values first, so ``v0`` is the same blue under cp and ap.
+    A value *lives* from the first to the last moment it is drawn anywhere
+    (held by a replica, written, or returned by a read), across all the runs
+    given. Values get colours in the order they appear, initial values first,
+    so ``v0`` is the same blue under cp and ap. A colour is handed to a new
+    value only once the value that had it has been gone for a while
+    (:data:`REUSE_GAP` of the time axis): two values that share a colour are
+    never on screen at the same time, so around any instant a colour names
+    one value. When more values live at once than there are colours, the
+    extra ones are drawn in the neutral :data:`OTHER_VALUE` with their name.
     """
 
+    #: Fraction of the time axis a colour rests before another value gets it.
+    REUSE_GAP = 0.05
+
     def __init__(self, results: Iterable[RunResult]) -> None:
-        self._order: dict[str, int] = {}
         results = list(results)
+        life: dict[str, list[float]] = {}  # key -> [first, last]
+        first_seen: dict[str, int] = {}
+        span = 0.0
+
+        def see(v: Any, t0: float, t1: float) -> None:
+            if v is None:
+                return
+            k = _key(v)
+            cur = life.get(k)
+            if cur is None:
+                life[k] = [t0, t1]
+                first_seen[k] = len(first_seen)
+            else:
+                cur[0] = min(cur[0], t0)
+                cur[1] = max(cur[1], t1)
+
+        for r in results:
+            span = max(span, float(r.scenario.duration))
+            for e in r.history:
+                span = max(span, float(e.time))
         for r in results:
             for k in sorted(r.scenario.initial):
-                self._add(r.scenario.initial[k])
-        events: list[tuple[float, int, Any]] = []
+                see(r.scenario.initial[k], 0.0, 0.0)
         for r in results:
-            events.extend((t.time, 0, t.value) for t in r.trace)
-            for e in r.history:
-                if e.type == "invoke" and e.f in ("write", "cas"):
-                    new = e.value[1] if e.f == "cas" else e.value
-                    events.append((e.time, 1, new))
-        for _, _, v in sorted(events, key=lambda x: (x[0], x[1])):
-            self._add(v)
-
-    def _add(self, v: Any) -> None:
-        if v is None:
-            return
-        self._order.setdefault(_key(v), len(self._order))
+            lanes: dict[tuple[str, str], list[tuple[float, Any]]] = {}
+            for t in r.trace:
+                lanes.setdefault((t.node, t.key), []).append((t.time, t.value))
+            for seq in lanes.values():
+                seq.sort(key=lambda x: x[0])
+                for j, (t0, v) in enumerate(seq):
+                    see(v, t0, seq[j + 1][0] if j + 1 < len(seq) else span)
+            for op in r.history.operations():
+                end = op.complete.time if op.complete is not None else span
+                if op.f in ("write", "cas"):
+                    see(op.invoke.value[1] if op.f == "cas" else op.invoke.value, op.start, end)
+                if op.type == "ok" and op.f == "read":
+                    see(op.value, op.start, end)
+        gap = self.REUSE_GAP * span
+        free_at = [-math.inf] * len(VALUE_COLOURS)  # when each colour may be reused
+        self._colour: dict[str, str] = {}
+        self._life = life
+        order = sorted(life, key=lambda k: (life[k][0], first_seen[k]))
+        for k in order:
+            t0, t1 = life[k]
+            i = next((c for c in range(len(VALUE_COLOURS)) if free_at[c] <= t0), None)
+            if i is None:
+                self._colour[k] = OTHER_VALUE
+                continue
+            self._colour[k] = VALUE_COLOURS[i]
+            free_at[i] = t1 + gap
 
     def __call__(self, v: Any) -> str:
-        i = self._order.get(_key(v))
-        if i is None:
-            i = self._order[_key(v)] = len(self._order)
-        # Past the palette a value gets the neutral "other value" fill (and its
-        # name on the band), never a colour some other value already has.
-        return VALUE_COLOURS[i] if i < len(VALUE_COLOURS) else OTHER_VALUE
+        return self._colour.get(_key(v), OTHER_VALUE)
 
     def distinct(self, v: Any) -> bool:
         """Whether ``v`` has a colour of its own (else it is drawn as "other value")."""
         return self(v) != OTHER_VALUE
+
+    def lifetimes(self) -> dict[str, tuple[float, float, str]]:
+        """Each value's (first, last) time drawn and its colour, by value key (for tests)."""
+        return {k: (t[0], t[1], self._colour[k]) for k, t in self._life.items()}
 
 
 def text_colour(fill: str) -> str:

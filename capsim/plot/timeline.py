@@ -39,6 +39,7 @@ STRIP_MIN_OPS = 12
 #: Replica lanes show at most this many keys each (each key is a sub-lane).
 MAX_KEYS = 4
 
+_OTHER_RGBA = (0.957, 0.945, 0.918, 1.0)  # style.OTHER_VALUE as matplotlib reports it
 BAND_H = 0.72
 BAR_H = 0.62
 
@@ -49,22 +50,26 @@ class Legend:
 
     entries: dict[str, Any] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)
+    busy_label: str = ""
 
     def add(self, key: str, artist: Any) -> None:
         self.entries.setdefault(key, artist)
 
     def merge(self, other: Legend) -> None:
+        self.busy_label = self.busy_label or other.busy_label
         for k, v in other.values.items():
             self.values.setdefault(k, v)
         for k, v in other.entries.items():
             self.entries.setdefault(k, v)
 
-    _ORDER = ("ok", "fail", "info", "stale", "violation", "partition", "crash", "converged",
-              "breaks")
+    _ORDER = ("ok", "fail", "info", "stale", "missed", "locked", "partition", "crash",
+              "converged", "breaks")
 
     def handles(self, max_values: int = 8) -> list[Any]:
-        # Past a handful of values the colours repeat: the band labels say which.
-        vals = list(self.values.values()) if len(self.values) <= max_values else []
+        # Values past the palette share one "other values" entry, listed last.
+        vals = sorted(self.values.values(), key=lambda p: p.get_facecolor() == _OTHER_RGBA)
+        if len(vals) > max_values:  # busy: colours are reused, one entry says how
+            vals = [OkHandle(self.busy_label)]
         rest = [self.entries[k] for k in self._ORDER if k in self.entries]
         return vals + rest
 
@@ -115,6 +120,8 @@ class Layout:
     keys_total: int
     height: float
     xmax: float
+    op_texts: list[Any] = field(default_factory=list)
+    keep_texts: list[Any] = field(default_factory=list)
 
 
 def clients_of(result: RunResult) -> list[tuple[str, str | None]]:
@@ -242,16 +249,19 @@ def draw_lanes(
     from matplotlib.patches import Patch, Rectangle
 
     lay = layout(result, xmax)
+    legend = Legend(busy_label=tr("plot.values busy", lang))
     span = lay.xmax if lay.xmax > 0 else 1.0
     x_hi = span * 1.01
     ax.set_xlim(0, x_hi)
     ax.set_ylim(lay.height + 0.15, -0.1)
     scale = _Scale(ax, x_hi)
-    legend = Legend()
     ops = result.history.operations()
     if label_ops is None:
         label_ops = len(ops) <= LABEL_LIMIT
     small = 8.5
+    op_texts: list[Any] = []  # request labels, for declutter once the figure is laid out
+    keep_texts: list[Any] = []  # fault and value labels: the others avoid them
+    lock_texts: list[Any] = []  # "G2 locked": before request labels
 
     # -- faults: a pale span across every lane, a labelled bar on top -------
     style.shade_faults(ax, result.faults)
@@ -263,10 +273,11 @@ def draw_lanes(
                                edgecolor="none", zorder=3, gid=f"fault:{f.kind}:{i}"))
         text = style.fault_label(f, lang)
         fits = scale.width(f.end - f.start) > _approx_text_pts(text, 9) + 6
-        ax.text(f.start + (f.end - f.start) / 2 if fits else f.end + scale.units(4),
-                y0 + 0.3, text, ha="center" if fits else "left", va="center",
-                fontsize=9, color="white" if fits else colour, fontweight="bold", zorder=4,
-                clip_on=True)
+        keep_texts.append(ax.text(
+            f.start + (f.end - f.start) / 2 if fits else f.end + scale.units(4),
+            y0 + 0.3, text, ha="center" if fits else "left", va="center",
+            fontsize=9, color="white" if fits else colour, fontweight="bold", zorder=4,
+            clip_on=True))
         if f.kind == "crash":
             legend.add("crash", Patch(facecolor=style.CRASH_BAR, hatch=style.HATCH_CRASH,
                                       edgecolor="white", label=tr("plot.legend crash", lang)))
@@ -299,13 +310,18 @@ def draw_lanes(
             need = scale.units(_approx_text_pts(label, 10) + 8)
             for a, b in _visible(t0, t1, down.get(node, [])):
                 if b - a > need:  # the first stretch not hidden by a crash
-                    ax.text(a + scale.units(5), yc, label, ha="left", va="center", fontsize=10,
-                            fontweight="bold", color=style.text_colour(fill), zorder=4,
-                            clip_on=True)
+                    keep_texts.append(ax.text(
+                        a + scale.units(5), yc, label, ha="left", va="center", fontsize=10,
+                        fontweight="bold", color=style.text_colour(fill), zorder=4,
+                        clip_on=True, gid=f"bandlabel:{node}:{key}:{j}"))
                     break
-            legend.values.setdefault(
-                label, Patch(facecolor=fill, edgecolor="white",
-                             label=f"{tr('plot.value', lang)} {label}"))
+            if fill == style.OTHER_VALUE:  # one legend entry for all of them
+                legend.values.setdefault("\x00other", Patch(
+                    facecolor=fill, edgecolor="#BBBBBB", label=tr("plot.other values", lang)))
+            else:
+                legend.values.setdefault(
+                    label, Patch(facecolor=fill, edgecolor="white",
+                                 label=f"{tr('plot.value', lang)} {label}"))
     for i, f in enumerate(result.faults):
         if f.kind != "crash":
             continue
@@ -320,6 +336,25 @@ def draw_lanes(
             ax.text(f.start + scale.units(5), yc, tr("plot.down", lang), ha="left",
                     va="center", fontsize=9, color="white", fontweight="bold", zorder=4,
                     clip_on=True)
+
+    # -- replica states a policy reported (lock: "locked") --------------------
+    for (node, key), (t0, t1) in _locked_spans(result, x_hi):
+        yc = lay.replica_y.get((node, key))
+        if yc is None:
+            continue
+        ax.add_artist(Rectangle((t0, yc - BAND_H / 2), t1 - t0, BAND_H, facecolor="none",
+                               hatch=style.HATCH_LOCKED, edgecolor=style.LOCKED, lw=1.6,
+                               zorder=3.2, gid=f"locked:{node}:{key}:{t0:g}"))
+        text = f"{node} {tr('plot.locked', lang)}"
+        need = scale.units(_approx_text_pts(text, small) + 6)
+        x_text = t0 + scale.units(3) if t1 - t0 > need else t1 + scale.units(3)
+        lock_texts.append(ax.text(
+            x_text, yc, text, ha="left", va="center", fontsize=small,
+            color=style.INK, fontweight="bold", zorder=6, clip_on=True, gid=f"lockedlabel:{node}",
+            bbox={"facecolor": "white", "edgecolor": style.LOCKED, "lw": 0.6, "pad": 0.8}))
+        legend.add("locked", Patch(facecolor="white", hatch=style.HATCH_LOCKED,
+                                   edgecolor=style.LOCKED, lw=1.6,
+                                   label=tr("plot.legend locked", lang)))
 
     # -- convergence and the linearizability break --------------------------
     conv = result.checks.get("convergence") or {}
@@ -363,6 +398,8 @@ def draw_lanes(
     edge_w = 1.0 if label_ops else 0.5
     for name, yc in lay.client_y.items():
         ax.axhline(yc, color="#E6E6E6", lw=0.8, zorder=0.5, gid=f"lane:client:{name}")
+    bars: dict[int, tuple[float, float, float]] = {}  # invoke index -> (x0, x1, y)
+    batch = _Batch() if not label_ops else None
     for op in ops:
         if op.process not in lay.client_y:
             continue
@@ -371,6 +408,7 @@ def draw_lanes(
         t1 = op.complete.time if op.complete is not None else x_hi
         w = max(t1 - t0, min_w)
         idx = op.invoke.index
+        bars[idx] = (t0, t0 + w, yc)
         is_stale = idx in stale
         is_viol = idx in viol
         kw: dict[str, Any] = {"lw": edge_w, "edgecolor": style.INK}
@@ -388,62 +426,32 @@ def draw_lanes(
             kw.update(facecolor="white", edgecolor=style.INFO_EDGE, ls=(0, (3, 2)))
             legend.add("info", Patch(facecolor="white", edgecolor=style.INFO_EDGE,
                                      ls=(0, (3, 2)), label=tr("plot.legend info", lang) + "  ?"))
-        # A stale read keeps its vermillion hatch even when it is also part of
-        # a violation (it usually is): the violation then adds a purple frame.
+        # A stale read is hatched vermillion. An op in a linearizability
+        # violation gets no mark of its own (the acknowledged write did
+        # nothing wrong): the arrow drawn below shows the relation instead.
         if is_stale:
             kw.update(hatch=style.HATCH_STALE, edgecolor=style.STALE, lw=2.2)
-        elif is_viol:
-            kw.update(hatch=style.HATCH_VIOLATION, edgecolor=style.VIOLATION, lw=2.2)
-        if is_viol:
-            legend.add("violation", Patch(facecolor="white", hatch=style.HATCH_VIOLATION,
-                                          edgecolor=style.VIOLATION, lw=2.2,
-                                          label=tr("plot.legend violation", lang)))
-            if is_stale:
-                pad_x, pad_y = scale.units(3), 0.09
-                ax.add_artist(Rectangle((t0 - pad_x, yc - BAR_H / 2 - pad_y), w + 2 * pad_x,
-                                        BAR_H + 2 * pad_y, facecolor="none", lw=2.0,
-                                        edgecolor=style.VIOLATION, zorder=3.5,
-                                        gid=f"frame:{idx}:violation"))
-        if is_stale:
             legend.add("stale", Patch(facecolor="white", hatch=style.HATCH_STALE,
                                       edgecolor=style.STALE, lw=2.2,
                                       label=tr("plot.legend stale", lang)))
         tags = ":stale" if is_stale else ""
         tags += ":violation" if is_viol else ""
-        ax.add_artist(Rectangle((t0, yc - BAR_H / 2), w, BAR_H, zorder=3,
-                               gid=f"op:{idx}:{op.type}{tags}", **kw))
+        if batch is not None:
+            batch.add(idx, t0, yc - BAR_H / 2, w, BAR_H, kw)
+        else:
+            ax.add_artist(Rectangle((t0, yc - BAR_H / 2), w, BAR_H, zorder=3,
+                                   gid=f"op:{idx}:{op.type}{tags}", **kw))
         if op.complete is None:
             ax.annotate("", xy=(x_hi, yc), xytext=(x_hi - scale.units(12), yc),
                         arrowprops={"arrowstyle": "->", "color": style.INFO_EDGE}, zorder=4)
         if not label_ops:
             continue
-        text = op_label(op, lang, is_stale)
-        colour = style.INK
-        weight = "normal"
-        if is_stale:
-            colour, weight = style.STALE, "bold"
-        elif is_viol:
-            colour, weight = style.VIOLATION, "bold"
-        text_w = _approx_text_pts(text, small)
-        inside = scale.width(w) > text_w + 6 and not (is_stale or is_viol)
-        # A label outside its bar must end before the lane's next bar starts;
-        # when it cannot, the bar goes unlabelled (its colour and hatch still speak).
-        x_text = t0 + w + scale.units(6 if is_viol else 3)
         room_to = min(next_start.get(idx, math.inf), x_hi)
-        if not inside and x_text + scale.units(text_w + 4) > room_to:
-            continue
-        if inside:
-            fill = kw["facecolor"]
-            ax.text(t0 + w / 2, yc, text, ha="center", va="center", fontsize=small,
-                    color=style.text_colour(fill) if fill != "white" else style.INK,
-                    zorder=5, clip_on=True)
-        else:
-            ax.text(x_text, yc, text, ha="left",
-                    va="center", fontsize=small, color=colour, fontweight=weight, zorder=5,
-                    clip_on=True,
-                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.75,
-                          "pad": 0.6})
-
+        op_texts.append(_label_bar(ax, scale, op, lang, is_stale, t0, w, yc, room_to,
+                                   kw["facecolor"], small))
+    if batch is not None:
+        batch.draw(ax)
+    _draw_violations(ax, result, bars, lang, legend)
     # -- axes dressing -------------------------------------------------------
     ticks: list[float] = []
     labels: list[str] = []
@@ -473,7 +481,163 @@ def draw_lanes(
         ax.text(1.0, 1.0, f"{tr('plot.keys shown', lang)}: {', '.join(lay.keys)} "
                 f"({len(lay.keys)}/{lay.keys_total})", transform=ax.transAxes, ha="right",
                 va="bottom", fontsize=8, color=style.MUTED)
+    lay.op_texts = lock_texts + op_texts
+    lay.keep_texts = keep_texts
     return lay, legend
+
+
+def _locked_spans(result: RunResult, end: float
+                  ) -> list[tuple[tuple[str, str], tuple[float, float]]]:
+    """When each replica's key was locked, from the run's ``marks`` (lock policy)."""
+    spans: list[tuple[tuple[str, str], tuple[float, float]]] = []
+    since: dict[tuple[str, str], float] = {}
+    for m in sorted(getattr(result, "marks", []) or [], key=lambda m: m.time):
+        lane = (m.node, m.key)
+        if m.mark == "locked":
+            since.setdefault(lane, m.time)
+        elif lane in since:
+            t0 = since.pop(lane)
+            if m.time > t0:
+                spans.append((lane, (t0, m.time)))
+    spans.extend((lane, (t0, end)) for lane, t0 in since.items() if end > t0)
+    return spans
+
+
+def short_label(op: Operation, lang: str) -> str:
+    """The shortest word for a request: ``R``/``W`` (读/写) plus ✗ or ? for its outcome."""
+    text = tr(f"plot.{op.f} short", lang)
+    if op.type == "fail":
+        return text + "✗"
+    if op.type == "info":
+        return text + "?"
+    return text
+
+
+def medium_label(op: Operation, lang: str) -> str:
+    """``write v2 ?`` / ``read ✗`` / ``read v0``: the full label without the reason."""
+    verb = tr(op.f, lang)
+    if op.f in ("write", "cas"):
+        what = f"{verb} {show_value(op.invoke.value)}"
+    else:
+        what = verb if op.type != "ok" else f"{verb} {show_value(op.value)}"
+    return what + {"fail": " ✗", "info": " ?"}.get(op.type, "")
+
+
+def _label_bar(ax: Axes, scale: _Scale, op: Operation, lang: str, is_stale: bool,
+               t0: float, w: float, yc: float, room_to: float, fill: str, size: float) -> Any:
+    """Label a request bar with the longest wording that fits, inside it or just after it.
+
+    Tried in order: the full label (``write v1 ✗ refused``), the medium one
+    (``write v1 ✗``), the short one (``W✗``); each inside the bar, then
+    after it when it ends before the lane's next bar. A stale read's label
+    is always outside, in bold vermillion. Every bar gets at least ``R``/``W``.
+    """
+    colour, weight = (style.STALE, "bold") if is_stale else (style.INK, "normal")
+    gid = f"oplabel:{op.invoke.index}"
+    words = [op_label(op, lang, is_stale), medium_label(op, lang), short_label(op, lang)]
+    if op.f in ("write", "cas") or op.type == "ok":  # W v2? keeps the value
+        value = op.invoke.value if op.f != "read" else op.value
+        words.insert(2, f"{tr(f'plot.{op.f} short', lang)} {show_value(value)}"
+                        + {"fail": "✗", "info": "?"}.get(op.type, ""))
+    if is_stale:
+        words[1] = f"{medium_label(op, lang)} ({tr('stale', lang)})"
+    x_out = t0 + w + scale.units(3)
+    for text in words:
+        text_w = _approx_text_pts(text, size)
+        if not is_stale and scale.width(w) > text_w + 4:
+            return ax.text(t0 + w / 2, yc, text, ha="center", va="center", fontsize=size,
+                           color=style.text_colour(fill) if fill != "white" else style.INK,
+                           zorder=5, clip_on=True, gid=gid)
+        if x_out + scale.units(text_w + 4) <= room_to:
+            return ax.text(x_out, yc, text, ha="left", va="center", fontsize=size, color=colour,
+                           fontweight=weight, zorder=5, clip_on=True, gid=gid,
+                           bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.75,
+                                 "pad": 0.6})
+    # Nothing fits anywhere: the short word on the bar itself, in a smaller size.
+    return ax.text(t0 + w / 2, yc, words[-1], ha="center", va="center", fontsize=size - 1.5,
+                   color=style.text_colour(fill) if fill != "white" else style.INK,
+                   zorder=5, clip_on=True, gid=gid)
+
+
+class _Batch:
+    """Request bars gathered into one PolyCollection per look (solid, dashed, hatched).
+
+    Thousands of Rectangles cost a Python object and a draw call each; a
+    collection is one artist whatever the count. ``capsim_ops`` on each
+    collection lists the invoke indices of its bars, in order, for tests.
+    """
+
+    def __init__(self) -> None:
+        self.groups: dict[tuple[Any, ...], dict[str, list[Any]]] = {}
+
+    def add(self, idx: int, x: float, y: float, w: float, h: float, kw: dict[str, Any]) -> None:
+        ls = kw.get("ls", "solid")
+        look = (kw.get("hatch"), str(ls), float(kw.get("lw", 0.5)))
+        g = self.groups.setdefault(look, {"verts": [], "fc": [], "ec": [], "ops": []})
+        g["verts"].append(((x, y), (x + w, y), (x + w, y + h), (x, y + h)))
+        g["fc"].append(kw["facecolor"])
+        g["ec"].append(kw.get("edgecolor", style.INK))
+        g["ops"].append(idx)
+
+    def draw(self, ax: Axes) -> None:
+        from matplotlib.collections import PolyCollection
+
+        for (hatch, ls, lw), g in self.groups.items():
+            kind = "stale" if hatch == style.HATCH_STALE else "info" if ls != "solid" else "bars"
+            coll = PolyCollection(g["verts"], facecolors=g["fc"], edgecolors=g["ec"],
+                                  linewidths=lw, hatch=hatch, zorder=3, gid=f"ops:{kind}",
+                                  linestyles=(0, (3, 2)) if ls != "solid" else "solid")
+            coll.capsim_ops = list(g["ops"])  # type: ignore[attr-defined]
+            ax.add_collection(coll, autolim=False)
+
+
+def missed_writes(result: RunResult) -> list[tuple[int, int]]:
+    """(acknowledged write, the read that missed it) for each key that is not linearizable.
+
+    The checker names the operation where linearizability breaks; when that
+    is a read, the write it missed is the latest write in the checker's
+    witness acknowledged before the read began whose value it did not return.
+    """
+    lin = style.violation(result)
+    per_key = [v for v in (lin.get("keys") or {}).values() if isinstance(v, dict)] or [lin]
+    out: list[tuple[int, int]] = []
+    for k in per_key:
+        if k.get("linearizable") is not False:
+            continue
+        details = {d["index"]: d for d in k.get("op_details") or [] if "index" in d}
+        brk = details.get(k.get("break_op"))
+        if brk is None or brk.get("f") != "read" or brk.get("type") != "ok":
+            continue
+        writes = [d for d in details.values()
+                  if d.get("f") in ("write", "cas") and d.get("type") == "ok"
+                  and d.get("end") is not None and d["end"] <= brk["start"]
+                  and d.get("value") != brk.get("value")]
+        if writes:
+            w = max(writes, key=lambda d: (d["end"], d["index"]))
+            out.append((w["index"], brk["index"]))
+    return out
+
+
+def _draw_violations(ax: Axes, result: RunResult, bars: dict[int, tuple[float, float, float]],
+                     lang: str, legend: Legend) -> None:
+    """An arrow from each acknowledged write to the read that missed it."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import FancyArrowPatch
+
+    for w, r in missed_writes(result):
+        if w not in bars or r not in bars:
+            continue
+        wx0, wx1, wy = bars[w]
+        rx0, _, ry = bars[r]
+        # From the write bar's edge facing the read (its label sits to the right).
+        wy_edge = wy + (BAR_H / 2 if ry > wy else -BAR_H / 2 if ry < wy else 0.0)
+        ax.add_artist(FancyArrowPatch(
+            ((wx0 + wx1) / 2, wy_edge), (rx0, ry), arrowstyle="-|>", mutation_scale=12,
+            color=style.VIOLATION, lw=1.8, zorder=6, shrinkA=0, shrinkB=1,
+            connectionstyle="arc3,rad=0.2",
+            gid=f"missed:{w}->{r}"))
+        legend.add("missed", Line2D([], [], color=style.VIOLATION, lw=1.8, marker=">",
+                                    markevery=[1], label=tr("plot.legend missed", lang)))
 
 
 def _visible(t0: float, t1: float, hidden: Sequence[tuple[float, float]]
@@ -548,7 +712,7 @@ def timeline(
     metrics = want_metrics([result], metrics)
     with style.plot_context(lang) as lang:
         if ax is not None:
-            _, legend = draw_lanes(ax, result, colours, lang, label_ops=label_ops)
+            lay, legend = draw_lanes(ax, result, colours, lang, label_ops=label_ops)
             _title(ax, result, lang)
             if metrics:
                 from mpl_toolkits.axes_grid1 import make_axes_locatable
@@ -561,6 +725,7 @@ def timeline(
                 ax.set_xlabel(tr("time (s)", lang))
             ax.legend(handles=legend.handles(), loc="upper left", bbox_to_anchor=(1.01, 1.0),
                       frameon=False, handler_map=HANDLER_MAP)
+            style.declutter(ax.figure, lay.op_texts, lay.keep_texts)
             return ax
         lay = layout(result)
         fig = style.new_figure(11.0, lanes_height(lay) + (1.45 if metrics else 0.35) + 0.7)
@@ -570,7 +735,7 @@ def timeline(
             strip = fig.add_subplot(gs[1], sharex=lanes_ax)
         else:
             lanes_ax = fig.add_subplot(1, 1, 1)
-        _, legend = draw_lanes(lanes_ax, result, colours, lang, label_ops=label_ops)
+        lay, legend = draw_lanes(lanes_ax, result, colours, lang, label_ops=label_ops)
         _title(lanes_ax, result, lang)
         if metrics:
             draw_metrics(strip, result, lang, window=window)
@@ -578,6 +743,7 @@ def timeline(
         else:
             lanes_ax.set_xlabel(tr("time (s)", lang))
         add_figure_legend(fig, legend)
+        style.declutter(fig, lay.op_texts, lay.keep_texts)
         return fig
 
 
