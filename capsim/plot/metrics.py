@@ -13,7 +13,9 @@ regime (a partition shorter than the window is one window). Otherwise a
 window half before a partition would show cp "losing availability" before
 the cut, and one hanging past the end of the run would hold only the
 requests the run cut short. Those requests — still open when the run ended,
-so their outcome is unknown — are left out of the rates as well.
+so their outcome is unknown — are left out of the rates as well. A request
+still open when a network fault begins counts as one made during the fault
+(it was answered, or refused, under it).
 Availability counts, as the checks do, only requests to live replicas.
 """
 
@@ -59,6 +61,21 @@ def default_window(result: RunResult) -> float:
 RUN_ENDED = "the run ended before an answer came"
 
 
+def _when(start: float, end: float | None, spans: list[tuple[float, float]]) -> float:
+    """Where a request counts on the time axis: when it was invoked, unless it
+    was still open when a network fault began or ended; then inside that fault.
+
+    A request invoked just before the cut and refused because of it belongs
+    to the partition, not to the calm before it (else cp seems to lose
+    availability before the partition starts).
+    """
+    stop = start if end is None else end
+    for f0, f1 in spans:
+        if start < f1 and stop >= f0 and not (f0 <= start < f1):
+            return min(max(start, f0), np.nextafter(f1, -np.inf))
+    return start
+
+
 def regime_edges(result: RunResult) -> np.ndarray:
     """0, the duration, and every start and end of a partition or cut, sorted."""
     dur = result.scenario.duration
@@ -97,7 +114,9 @@ def rolling(result: RunResult, window: float | None = None, points: int = 400) -
     stale_ids = set(result.checks.get("stale_reads", {}).get("ops") or [])
     live = [op for op in ops if not node_down(result.faults, op.node, op.start)
             and not (op.complete is not None and op.complete.error == RUN_ENDED)]
-    starts = np.array([op.start for op in live], dtype=float)
+    spans = [(f.start, f.end) for f in result.faults if f.kind in ("partition", "cut")]
+    starts = np.array([_when(op.start, op.complete.time if op.complete else None, spans)
+                       for op in live], dtype=float)
     ok = np.array([op.type == "ok" for op in live], dtype=float)
     reads = np.array([op.f == "read" and op.type == "ok" for op in live], dtype=float)
     stale = np.array([op.invoke.index in stale_ids for op in live], dtype=float)
