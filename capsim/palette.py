@@ -48,6 +48,8 @@ EXTRA_DASHES: tuple[str, ...] = ("solid", "dashed", "dashdot", "dotted")
 
 # --- meanings --------------------------------------------------------------
 STALE = "#D55E00"          # vermillion
+LANE_CURRENT = "#DCE3EA"   # big runs: a replica holding the newest value
+LANE_BEHIND = "#F2B48C"    # big runs: a replica behind the newest write (a pale STALE)
 VIOLATION = "#AA2E8C"      # reddish purple, darkened for contrast on white
 FAIL_FILL = "#9E9E9E"      # refused requests
 INFO_EDGE = "#555555"      # unanswered requests (dashed outline)
@@ -101,7 +103,7 @@ def series_styles(names: list[str]) -> dict[str, dict[str, str]]:
 
 __all__ = [
     "AVAILABILITY_LINE", "CONVERGED", "CRASH_BAR", "EXTRA_POLICY_COLOURS", "FAIL_FILL",
-    "INFO_EDGE", "INK", "KIND_COLOURS", "LOCKED", "MUTED", "OTHER_VALUE", "PARTITION_BAR",
-    "PARTITION_SHADE", "POLICY_STYLES", "STALE", "TARGET_LINE", "VALUE_COLOURS", "VIOLATION",
-    "policy_style", "series_styles",
+    "INFO_EDGE", "INK", "KIND_COLOURS", "LANE_BEHIND", "LANE_CURRENT", "LOCKED", "MUTED",
+    "OTHER_VALUE", "PARTITION_BAR", "PARTITION_SHADE", "POLICY_STYLES", "STALE", "TARGET_LINE",
+    "VALUE_COLOURS", "VIOLATION", "policy_style", "series_styles",
 ]

@@ -123,7 +123,7 @@ def test_lock_marks_survive_the_run_folder(tmp_path):
     assert gids(timeline(loaded).axes[0], "locked:G2:x")
 
 
-def _arrow_ends(arrow, renderer):  # noqa: ARG001 - drawn already
+def _arrow_ends(arrow, renderer):
     """Drawn start and tip of an arrow, in pixels."""
     v = arrow.get_transform().transform(arrow.get_path().vertices)
     start = v[0]

@@ -42,7 +42,7 @@ def plot_t_visibility(
 
         ax = Figure(figsize=(7, 4.2), layout="constrained").add_subplot(1, 1, 1)
     curve = palette.policy_style("quorum")
-    target_kw = {"color": palette.TARGET_LINE, "linestyle": (0, (5, 3)), "linewidth": 1.6,
+    target_kw: dict[str, Any] = {"color": palette.TARGET_LINE, "linestyle": (0, (5, 3)), "linewidth": 1.6,
                  "zorder": 2.5}
     ts = np.linspace(0.0, t_max, points)
     p = result.p_consistent(ts)
@@ -103,7 +103,7 @@ def t_visibility_figure(
     import matplotlib
     from matplotlib.figure import Figure
 
-    rc = {"font.size": 10, "axes.edgecolor": "#888888", "axes.labelcolor": palette.INK,
+    rc: Any = {"font.size": 10, "axes.edgecolor": "#888888", "axes.labelcolor": palette.INK,
           "xtick.color": "#444444", "ytick.color": palette.INK, "legend.fontsize": 9}
     with matplotlib.rc_context(rc):
         fig = Figure(figsize=(7.5, 7), layout="constrained")

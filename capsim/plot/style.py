@@ -30,6 +30,8 @@ from capsim.palette import (
     INFO_EDGE,  # noqa: F401
     INK,
     KIND_COLOURS,  # noqa: F401
+    LANE_BEHIND,  # noqa: F401
+    LANE_CURRENT,  # noqa: F401
     LOCKED,  # noqa: F401
     MUTED,  # noqa: F401
     OTHER_VALUE,
@@ -100,6 +102,14 @@ add_words({
                            "zh": "副本已加锁 (拒绝读写)"},
     "plot.other values": {"en": "other values (named on the band)",
                           "zh": "其他值 (名称写在色带上)"},
+    "plot.legend shares": {"en": "share of requests answered (per time slice)",
+                           "zh": "已应答请求的比例 (每个时间片)"},
+    "plot.legend stale share": {"en": "share of stale reads (a tick each, when few)",
+                                "zh": "过期读的比例 (数量少时每次一条刻线)"},
+    "plot.legend current": {"en": "replica holds the newest value",
+                            "zh": "副本持有最新的值"},
+    "plot.legend behind": {"en": "replica behind the newest write",
+                           "zh": "副本落后于最新的写"},
     "plot.values busy": {"en": "value (a colour is one value at a time; names on the bands)",
                          "zh": "值 (同一时刻一种颜色只代表一个值; 名称写在色带上)"},
 })
@@ -116,6 +126,8 @@ def show_value(v: Any) -> str:
 
 def _key(v: Any) -> str:
     """A hashable, type-aware identity for a value (``1`` and ``"1"`` differ)."""
+    if type(v) is str:  # the common case, fast: JSON text never starts with "s:"
+        return "s:" + v
     return json.dumps(v, sort_keys=True, ensure_ascii=False, default=str)
 
 

@@ -38,7 +38,17 @@ LABEL_LIMIT = 40
 STRIP_MIN_OPS = 12
 #: Replica lanes show at most this many keys each (each key is a sub-lane).
 MAX_KEYS = 4
+#: Above this many value bands in all, bands are one collection (no per-band artist).
+BAND_LIMIT = 300
+#: Above this many requests the client lanes show shares per time slice (see docs/big-runs.md).
+AGGREGATE_OPS = 3000
+#: Time slices across the picture: about one per pixel column of an 11-inch figure.
+PIXEL_BINS = 800
+#: In a big run, up to this many stale reads also get a tick each above their lane.
+STALE_TICKS = 400
 
+#: Answered requests in a big run's share strips: a neutral tone, not a value colour.
+ANSWERED = "#8FA8BF"
 _OTHER_RGBA = (0.957, 0.945, 0.918, 1.0)  # style.OTHER_VALUE as matplotlib reports it
 BAND_H = 0.72
 BAR_H = 0.62
@@ -62,8 +72,8 @@ class Legend:
         for k, v in other.entries.items():
             self.entries.setdefault(k, v)
 
-    _ORDER = ("ok", "fail", "info", "stale", "missed", "locked", "partition", "crash",
-              "converged", "breaks")
+    _ORDER = ("current", "behind", "ok", "fail", "info", "stale", "missed", "locked",
+              "partition", "crash", "converged", "breaks")
 
     def handles(self, max_values: int = 8) -> list[Any]:
         # Values past the palette share one "other values" entry, listed last.
@@ -259,6 +269,7 @@ def draw_lanes(
     if label_ops is None:
         label_ops = len(ops) <= LABEL_LIMIT
     small = 8.5
+    aggregate = len(ops) > AGGREGATE_OPS and not label_ops
     op_texts: list[Any] = []  # request labels, for declutter once the figure is laid out
     keep_texts: list[Any] = []  # fault and value labels: the others avoid them
     lock_texts: list[Any] = []  # "G2 locked": before request labels
@@ -295,17 +306,40 @@ def draw_lanes(
     for f in result.faults:
         if f.kind == "crash":
             down.setdefault(f.groups[0][0], []).append((f.start, f.end))
+    many = aggregate or sum(len(s) for s in by_lane.values()) > BAND_LIMIT
+    newest: dict[str, list[tuple[float, Any]]] = {}  # key -> (time, value) of every store
+    if aggregate:
+        for t in sorted(result.trace, key=lambda e: e.time):
+            newest.setdefault(t.key, []).append((t.time, t.value))
+    band_verts: list[Any] = []
+    band_fills: list[str] = []
     for (node, key), yc in lay.replica_y.items():
         ax.axhline(yc, color="#DDDDDD", lw=0.8, zorder=0.5, gid=f"lane:replica:{node}:{key}")
         seq = by_lane.get((node, key), [])
+        if aggregate:  # a big run: whether the replica is behind, not which value
+            for t0, t1, behind in lag_bands(seq, newest.get(key, []), x_hi, PIXEL_BINS):
+                y0, y1 = yc - BAND_H / 2, yc + BAND_H / 2
+                band_verts.append(((t0, y0), (t1, y0), (t1, y1), (t0, y1)))
+                band_fills.append(style.LANE_BEHIND if behind else style.LANE_CURRENT)
+                legend.add("behind" if behind else "current", Patch(
+                    facecolor=style.LANE_BEHIND if behind else style.LANE_CURRENT,
+                    label=tr("plot.legend behind" if behind else "plot.legend current", lang)))
+            continue
+        if len(seq) > 2 * PIXEL_BINS:
+            seq = resample(seq, x_hi, PIXEL_BINS)
         for j, (t0, v) in enumerate(seq):
             t1 = seq[j + 1][0] if j + 1 < len(seq) else x_hi
             if v is None or t1 <= t0:
                 continue
             fill = colours(v)
-            ax.add_artist(Rectangle((t0, yc - BAND_H / 2), t1 - t0, BAND_H, facecolor=fill,
-                                   edgecolor="white", lw=0.8, zorder=2,
-                                   gid=f"band:{node}:{key}:{j}"))
+            if many:
+                y0, y1 = yc - BAND_H / 2, yc + BAND_H / 2
+                band_verts.append(((t0, y0), (t1, y0), (t1, y1), (t0, y1)))
+                band_fills.append(fill)
+            else:
+                ax.add_artist(Rectangle((t0, yc - BAND_H / 2), t1 - t0, BAND_H, facecolor=fill,
+                                       edgecolor="white", lw=0.8, zorder=2,
+                                       gid=f"band:{node}:{key}:{j}"))
             label = show_value(v)
             need = scale.units(_approx_text_pts(label, 10) + 8)
             for a, b in _visible(t0, t1, down.get(node, [])):
@@ -322,6 +356,11 @@ def draw_lanes(
                 legend.values.setdefault(
                     label, Patch(facecolor=fill, edgecolor="white",
                                  label=f"{tr('plot.value', lang)} {label}"))
+    if band_verts:  # one artist for every band of every replica
+        from matplotlib.collections import PolyCollection
+
+        ax.add_collection(PolyCollection(band_verts, facecolors=band_fills, edgecolors="none",
+                                         zorder=2, gid="bands"), autolim=False)
     for i, f in enumerate(result.faults):
         if f.kind != "crash":
             continue
@@ -339,9 +378,9 @@ def draw_lanes(
 
     # -- replica states a policy reported (lock: "locked") --------------------
     for (node, key), (t0, t1) in _locked_spans(result, x_hi):
-        yc = lay.replica_y.get((node, key))
-        if yc is None:
+        if (node, key) not in lay.replica_y:
             continue
+        yc = lay.replica_y[(node, key)]
         ax.add_artist(Rectangle((t0, yc - BAND_H / 2), t1 - t0, BAND_H, facecolor="none",
                                hatch=style.HATCH_LOCKED, edgecolor=style.LOCKED, lw=1.6,
                                zorder=3.2, gid=f"locked:{node}:{key}:{t0:g}"))
@@ -400,8 +439,16 @@ def draw_lanes(
         ax.axhline(yc, color="#E6E6E6", lw=0.8, zorder=0.5, gid=f"lane:client:{name}")
     bars: dict[int, tuple[float, float, float]] = {}  # invoke index -> (x0, x1, y)
     batch = _Batch() if not label_ops else None
+    if aggregate:
+        _draw_shares(ax, ops, lay, stale, x_hi, lang, legend)
     for op in ops:
         if op.process not in lay.client_y:
+            continue
+        if aggregate:  # only the ops a violation arrow needs
+            if op.invoke.index in viol:
+                end = op.complete.time if op.complete is not None else x_hi
+                bars[op.invoke.index] = (op.start, max(end, op.start + min_w),
+                                         lay.client_y[op.process])
             continue
         yc = lay.client_y[op.process]
         t0 = op.start
@@ -501,6 +548,155 @@ def _locked_spans(result: RunResult, end: float
                 spans.append((lane, (t0, m.time)))
     spans.extend((lane, (t0, end)) for lane, t0 in since.items() if end > t0)
     return spans
+
+
+def _draw_shares(ax: Axes, ops: Sequence[Operation], lay: Layout, stale: set[int], end: float,
+                 lang: str, legend: Legend) -> None:
+    """Client lanes of a big run: per time slice, how the client's waiting time ended.
+
+    Each slice (:data:`PIXEL_BINS` across) is a stacked strip of the time
+    the client spent in requests that were answered (the answered colour),
+    answered stale (vermillion), refused (grey) or never answered (white,
+    dashed edge), as shares of its busy time in the slice; an idle slice is
+    empty. A client stuck for 0.4 s on each refused request during a
+    partition is thus solid grey, not a few slivers. One collection per
+    outcome; when stale reads are few (:data:`STALE_TICKS`) each also gets a
+    tick above its lane, so a handful among 100,000 requests still shows.
+    """
+    import numpy as np
+    from matplotlib.collections import LineCollection, PolyCollection
+    from matplotlib.patches import Patch
+
+    edges = np.linspace(0.0, end, PIXEL_BINS + 1)
+    looks = {"ok": (ANSWERED, "none", "solid"), "stale": (style.STALE, "none", "solid"),
+             "fail": (style.FAIL_FILL, "none", "solid"),
+             "info": ("white", style.INFO_EDGE, "dashed")}
+    verts: dict[str, list[Any]] = {k: [] for k in looks}
+    ticks: list[Any] = []
+    by_client: dict[str, list[Operation]] = {}
+    for op in ops:
+        by_client.setdefault(op.process, []).append(op)
+    for name, yc in lay.client_y.items():
+        mine = by_client.get(name, [])
+        kinds = np.array(["stale" if op.invoke.index in stale else op.type for op in mine])
+        starts = np.fromiter((op.start for op in mine), dtype=float, count=len(mine))
+        ends = np.fromiter((op.complete.time if op.complete is not None else end
+                            for op in mine), dtype=float, count=len(mine))
+        # An instant request (a local ap write) still counts for half a slice.
+        ends = np.maximum(ends, starts + 0.5 * (edges[1] - edges[0]))
+        counts = {k: np.diff(_covered(starts[kinds == k], ends[kinds == k], edges))
+                  for k in looks}
+        total = sum((counts[k] for k in looks), np.zeros(PIXEL_BINS))
+        base = np.full(PIXEL_BINS, yc + BAR_H / 2)  # y grows downwards: stack upwards
+        for k in ("ok", "stale", "fail", "info"):
+            with np.errstate(invalid="ignore", divide="ignore"):
+                h = np.where(total > 0, BAR_H * counts[k] / np.where(total > 0, total, 1.0),
+                             0.0)
+            for i in np.flatnonzero(h):
+                x0, x1 = edges[i], edges[i + 1]
+                y0, y1 = base[i], base[i] - h[i]
+                verts[k].append(((x0, y0), (x1, y0), (x1, y1), (x0, y1)))
+            base = base - h
+        for op in mine:
+            if op.invoke.index in stale:
+                ticks.append(((op.start, yc - BAR_H / 2 - 0.17), (op.start, yc - BAR_H / 2)))
+    for k, (fc, ec, ls) in looks.items():
+        if verts[k]:
+            ax.add_collection(PolyCollection(verts[k], facecolors=fc, edgecolors=ec,
+                                             linewidths=0.6 if ec != "none" else 0,
+                                             linestyles=ls, zorder=3, gid=f"shares:{k}"),
+                              autolim=False)
+    legend.add("ok", Patch(facecolor=ANSWERED, label=tr("plot.legend shares", lang)))
+    if verts["fail"]:
+        legend.add("fail", Patch(facecolor=style.FAIL_FILL, edgecolor="#555555",
+                                 label=tr("plot.legend fail", lang) + "  ✗"))
+    if verts["info"]:
+        legend.add("info", Patch(facecolor="white", edgecolor=style.INFO_EDGE, ls=(0, (3, 2)),
+                                 label=tr("plot.legend info", lang) + "  ?"))
+    if verts["stale"]:
+        legend.add("stale", Patch(facecolor=style.STALE, label=tr("plot.legend stale share",
+                                                                   lang)))
+    if 0 < len(ticks) <= STALE_TICKS:
+        # A few stale reads among many requests would be a sliver of a slice:
+        # each also gets a tick above its lane, so not one goes unseen.
+        ax.add_collection(LineCollection(ticks, colors=style.STALE, linewidths=1.2, zorder=4,
+                                         gid="stale-ticks"), autolim=False)
+
+
+def _covered(starts: Any, ends: Any, at: Any) -> Any:
+    """Total time inside the intervals ``[starts, ends)`` before each instant of ``at``.
+
+    Sum over intervals of ``clip(x - start, 0, end - start)``, computed with
+    sorted prefix sums: O((n + m) log n) rather than O(n × m).
+    """
+    import numpy as np
+
+    def before(points: Any) -> Any:
+        p = np.sort(points)
+        csum = np.concatenate([[0.0], np.cumsum(p)])
+        n = np.searchsorted(p, at, side="left")
+        return at * n - csum[n]
+
+    return before(starts) - before(ends)
+
+
+def lag_bands(seq: list[tuple[float, Any]], stores: list[tuple[float, Any]], end: float,
+              bins: int) -> list[tuple[float, float, bool]]:
+    """(start, end, behind) stretches of a replica lane, one decision per time slice.
+
+    *Behind*: at the middle of the slice the replica holds a value other
+    than the one most recently stored by any replica (the newest write to
+    reach anyone). A replica cut off by a partition is behind for as long
+    as writes go on elsewhere — the stretch a student should see.
+    """
+    import numpy as np
+
+    if not seq or not stores:
+        return []
+    edges = np.linspace(0.0, end, bins + 1)
+    mids = (edges[:-1] + edges[1:]) / 2
+    mine = np.searchsorted(np.fromiter((t for t, _ in seq), float, len(seq)), mids, "right") - 1
+    last = np.searchsorted(np.fromiter((t for t, _ in stores), float, len(stores)), mids,
+                           "right") - 1
+    out: list[tuple[float, float, bool]] = []
+    for k in range(bins):
+        if mine[k] < 0:
+            continue
+        behind = bool(last[k] >= 0 and seq[mine[k]][1] != stores[last[k]][1])
+        if out and out[-1][2] == behind and out[-1][1] == edges[k]:
+            out[-1] = (out[-1][0], float(edges[k + 1]), behind)
+        else:
+            out.append((float(edges[k]), float(edges[k + 1]), behind))
+    return out
+
+
+def resample(seq: list[tuple[float, Any]], end: float, bins: int
+             ) -> list[tuple[float, Any]]:
+    """A lane's (time, value) changes as seen at ``bins`` instants across ``[0, end)``.
+
+    A lane that changes value thousands of times cannot show each band (most
+    are narrower than a pixel): this keeps, per time slice, the value held
+    at its middle, and merges equal neighbours. A value held for a long
+    stretch (a replica cut off by a partition) stays one band.
+    """
+    import numpy as np
+
+    times = np.fromiter((t for t, _ in seq), dtype=float, count=len(seq))
+    edges = np.linspace(0.0, end, bins + 1)
+    mids = (edges[:-1] + edges[1:]) / 2
+    idx = np.searchsorted(times, mids, side="right") - 1
+    out: list[tuple[float, Any]] = []
+    last = -2
+    for k, i in enumerate(idx.tolist()):
+        if i < 0 or i == last:
+            continue
+        v = seq[i][1]
+        if out and out[-1][1] == v:
+            last = i
+            continue
+        out.append((float(edges[k]), v))
+        last = i
+    return out
 
 
 def short_label(op: Operation, lang: str) -> str:

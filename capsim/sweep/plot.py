@@ -159,7 +159,7 @@ def quorum_n(rows: Sequence[Mapping[str, Any]]) -> int | None:
     """N of a quorum sweep: the ``params.quorum.n`` column, else the number of replicas."""
     ns = {r.get("params.quorum.n") for r in rows} - {None}
     if len(ns) == 1:
-        return int(next(iter(ns)))  # type: ignore[call-overload]
+        return int(next(iter(ns)))  # type: ignore[arg-type]
     if rows and not ns:
         nodes = [c for c in rows[0] if c.startswith("availability.node.")]
         return len(nodes) or None

@@ -1,0 +1,110 @@
+"""What `capsim run` spends: simulate vs serialise vs write + plot, at 1k/10k/100k ops.
+
+A 3-node cp workload (one client per node, G3 cut off for the middle fifth
+of the run) is run in-process at each size, and each phase is timed:
+
+* simulate  — ``capsim.simulate``: engine and every check;
+* serialise — the history as JSON Lines, ``result.json``, the message journal;
+* write+plot — writing the run folder atomically and drawing ``timeline.png``
+  (what ``capsim run`` does after simulating).
+
+It prints seconds and the ratios to the simulate phase measured in the same
+run (the issue's targets: write+plot ≤ 1× simulate at 10k, ≤ 0.5× at 100k).
+Then it runs ``capsim run`` on 100k ops × 7 nodes in a fresh process and
+prints its wall time and peak memory (max RSS; target ≤ 300 MB).
+
+    python benchmarks/bench_run.py              # 1k, 10k, 100k and the 7-node run
+    python benchmarks/bench_run.py 1000 10000   # chosen sizes, no 7-node run
+    python benchmarks/bench_run.py --ap         # the ap policy instead of cp
+
+The machine may be shared: compare ratios, not seconds.
+"""
+
+from __future__ import annotations
+
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+RATE = 200.0  # ops per simulated second, over all clients
+
+
+def spec(ops: int, nodes: int = 3, policy: str = "cp") -> dict[str, Any]:
+    """A scenario of about ``ops`` operations: steady clients, one partition."""
+    names = [f"G{i + 1}" for i in range(nodes)]
+    duration = ops / RATE
+    return {
+        "name": f"bench-{ops}",
+        "seed": 7,
+        "duration": duration,
+        "nodes": names,
+        "initial": {"x": "v0"},
+        "policy": policy,
+        "network": {"latency": {"dist": "exponential", "mean": 0.005}},
+        "timeout": 0.5,
+        "nemesis": [{"at": 0.4 * duration, "partition": [[names[-1]]]},
+                    {"at": 0.6 * duration, "heal": True}],
+        "workload": {"rate": RATE, "clients": nodes, "reads": 0.5},
+    }
+
+
+def phases(ops: int, policy: str) -> dict[str, float]:
+    from capsim import parse_scenario, simulate
+    from capsim.cli.run import write_run
+    from capsim.plot import save_run_plots
+
+    sc = parse_scenario(spec(ops, policy=policy))
+    t0 = time.perf_counter()
+    r = simulate(sc, policy=policy)
+    t1 = time.perf_counter()
+    r.history.to_jsonl()
+    r.to_json()
+    r.messages_jsonl()
+    t2 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as d:
+        write_run(r, Path(d))
+        save_run_plots([r], d)
+    t3 = time.perf_counter()
+    n = len(r.history.operations())
+    return {"ops": n, "simulate": t1 - t0, "serialise": t2 - t1, "write+plot": t3 - t2}
+
+
+def peak_run(ops: int, nodes: int, policy: str) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of ``capsim run`` in a fresh process."""
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "scenario.yaml"
+        path.write_text(yaml.safe_dump(spec(ops, nodes, policy)), encoding="utf-8")
+        code = ("import resource, sys; from capsim.cli import main; sys.argv = "
+                f"['capsim', 'run', {str(path)!r}, '--out', {str(Path(d) / 'out')!r}]\n"
+                "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n")
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-c", code], check=True, stdout=subprocess.DEVNULL)
+        wall = time.perf_counter() - t0
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return wall, peak_kb / 1024
+
+
+def main(argv: list[str]) -> None:
+    policy = "ap" if "--ap" in argv else "cp"
+    sizes = [int(a) for a in argv if a.isdigit()] or [1_000, 10_000, 100_000]
+    print(f"capsim run phases, {policy}, 3 nodes (seconds; ratio to simulate in brackets)")
+    print(f"{'ops':>8} {'simulate':>10} {'serialise':>16} {'write+plot':>16}")
+    for n in sizes:
+        p = phases(n, policy)
+        s = p["simulate"]
+        print(f"{p['ops']:>8,} {s:>10.2f} {p['serialise']:>9.2f} ({p['serialise'] / s:4.2f}×)"
+              f" {p['write+plot']:>9.2f} ({p['write+plot'] / s:4.2f}×)", flush=True)
+    if len(argv) == 0 or "--peak" in argv:
+        wall, mb = peak_run(100_000, 7, policy)
+        print(f"capsim run, 100,000 ops × 7 nodes, with the timeline: {wall:.1f} s wall, "
+              f"peak {mb:.0f} MB (target ≤ 300 MB)")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
