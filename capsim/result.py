@@ -8,12 +8,13 @@ can be redone from a saved run folder without re-simulating.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from capsim._version import __version__
-from capsim.history import History
+from capsim.history import History, json_line
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -79,7 +80,7 @@ class RunResult:
     history: History
     trace: list[TraceEntry]
     faults: list[Fault]
-    messages: list[Message]
+    messages: Sequence[Message]
     checks: dict[str, Any] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
     """The policy's effective tunables (scenario ``params`` plus overrides such as --nrw)."""
@@ -124,9 +125,12 @@ class RunResult:
         return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
 
     def messages_jsonl(self) -> str:
-        return "".join(
-            json.dumps(m._asdict(), separators=(",", ":")) + "\n" for m in self.messages
-        )
+        return "".join(self.messages_lines())
+
+    def messages_lines(self) -> Iterator[str]:
+        """``messages.jsonl`` one line at a time: 1.5 million messages never sit in one string."""
+        for m in self.messages:
+            yield json_line(m._asdict())
 
     def history_frame(self) -> pd.DataFrame:
         """The history as a pandas DataFrame (needs pandas: ``pip install pandas``)."""

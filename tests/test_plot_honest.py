@@ -9,6 +9,7 @@ exactly the fault, and the availability strip does not dip outside faults.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from pathlib import Path
 
@@ -155,7 +156,7 @@ def test_every_message_is_a_visible_arrow_and_the_replicate_of_v1_is_not_hidden(
 
 def test_identical_messages_are_merged_with_a_count():
     r = seed("ap")
-    twice = type(r)(**{**r.__dict__, "messages": r.messages + r.messages[:1]})
+    twice = dataclasses.replace(r, messages=[*r.messages, r.messages[0]])
     ax = messages(twice).axes[0]
     merged = [a for a in gids(ax, "msg:") if ":x2" in a.get_gid()]
     assert len(merged) == 1

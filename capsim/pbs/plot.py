@@ -42,8 +42,8 @@ def plot_t_visibility(
 
         ax = Figure(figsize=(7, 4.2), layout="constrained").add_subplot(1, 1, 1)
     curve = palette.policy_style("quorum")
-    target_kw: dict[str, Any] = {"color": palette.TARGET_LINE, "linestyle": (0, (5, 3)), "linewidth": 1.6,
-                 "zorder": 2.5}
+    target_kw: dict[str, Any] = {"color": palette.TARGET_LINE, "linestyle": (0, (5, 3)),
+                                 "linewidth": 1.6, "zorder": 2.5}
     ts = np.linspace(0.0, t_max, points)
     p = result.p_consistent(ts)
     label = label or f"N={result.n} R={result.r} W={result.w}"

@@ -152,7 +152,11 @@ class ValueColours:
     REUSE_GAP = 0.05
 
     def __init__(self, results: Iterable[RunResult]) -> None:
-        results = list(results)
+        self._results = list(results)
+        self._colour: dict[str, str] | None = None  # worked out on first use
+
+    def _assign(self) -> dict[str, str]:
+        results = self._results
         life: dict[str, list[float]] = {}  # key -> [first, last]
         first_seen: dict[str, int] = {}
         span = 0.0
@@ -192,19 +196,22 @@ class ValueColours:
                     see(op.value, op.start, end)
         gap = self.REUSE_GAP * span
         free_at = [-math.inf] * len(VALUE_COLOURS)  # when each colour may be reused
-        self._colour: dict[str, str] = {}
+        colour: dict[str, str] = {}
         self._life = life
         order = sorted(life, key=lambda k: (life[k][0], first_seen[k]))
         for k in order:
             t0, t1 = life[k]
             i = next((c for c in range(len(VALUE_COLOURS)) if free_at[c] <= t0), None)
             if i is None:
-                self._colour[k] = OTHER_VALUE
+                colour[k] = OTHER_VALUE
                 continue
-            self._colour[k] = VALUE_COLOURS[i]
+            colour[k] = VALUE_COLOURS[i]
             free_at[i] = t1 + gap
+        return colour
 
     def __call__(self, v: Any) -> str:
+        if self._colour is None:
+            self._colour = self._assign()
         return self._colour.get(_key(v), OTHER_VALUE)
 
     def distinct(self, v: Any) -> bool:
@@ -213,6 +220,8 @@ class ValueColours:
 
     def lifetimes(self) -> dict[str, tuple[float, float, str]]:
         """Each value's (first, last) time drawn and its colour, by value key (for tests)."""
+        if self._colour is None:
+            self._colour = self._assign()
         return {k: (t[0], t[1], self._colour[k]) for k, t in self._life.items()}
 
 

@@ -15,8 +15,9 @@ import simpy
 from simpy.events import Timeout
 
 from capsim.history import Event, History
+from capsim.journal import MessageLog
 from capsim.policies.base import Marked, Policy, Reply, Request, Send, SetTimer, Stored
-from capsim.result import Mark, Message, TraceEntry
+from capsim.result import Mark, TraceEntry
 from capsim.scenario import Scenario
 from capsim.sim.nemesis import nemesis_process
 from capsim.sim.network import Network, build_graph
@@ -200,7 +201,6 @@ class Engine:
     def history(self) -> History:
         return History(self.events)
 
-    def messages(self) -> list[Message]:
-        return [
-            Message(_t(m[0]), m[1], m[2], m[3], _t(m[4]), m[5], m[6]) for m in self.network.journal
-        ]
+    def messages(self) -> MessageLog:
+        """The journal, times rounded like the history's (a compact Sequence of Message)."""
+        return self.network.journal.round_times()

@@ -29,6 +29,7 @@ import simpy
 from simpy.events import Timeout
 
 from capsim.distributions import Sampler
+from capsim.journal import MessageLog
 from capsim.pbs.models import DelayKind, get_model
 from capsim.scenario import Latency, NetworkSpec
 
@@ -88,8 +89,9 @@ def carried(msg: dict[str, Any]) -> Any:
 class Network:
     """Carries messages between nodes in simulated time.
 
-    ``journal`` keeps one row per message, ``[sent, src, dst, kind, end,
-    status]`` with status ``delivered``, ``lost``, ``cut`` or ``down``; the
+    ``journal`` keeps one row per message (sent, src, dst, kind, end,
+    status, carried value) with status ``delivered``, ``lost``, ``cut`` or
+    ``down``, in compact columns (:class:`~capsim.journal.MessageLog`); the
     space-time diagram is drawn from it, never from the engine.
     """
 
@@ -109,7 +111,7 @@ class Network:
         self.is_up = is_up
         self.record = record
         self.blocked: set[tuple[str, str]] = set()
-        self.journal: list[list[Any]] = []
+        self.journal = MessageLog()
         # (src, dst) -> (sampler, loss, per-kind samplers or None)
         self._links: dict[tuple[str, str], _Link] = {}
         for u, v, data in graph.edges(data=True):
@@ -144,7 +146,7 @@ class Network:
         now = self.env.now
         if link is None:  # not adjacent in the topology
             if self.record:
-                self.journal.append([now, src, dst, kind, now, "cut", carried(msg)])
+                self.journal.append(now, src, dst, kind, now, "cut", carried(msg))
             return
         sample, loss, by_kind = link
         if by_kind is not None:
@@ -153,12 +155,11 @@ class Network:
         if (src, dst) in self.blocked or (loss and self.rng.random() < loss):
             if self.record:
                 status = "cut" if (src, dst) in self.blocked else "lost"
-                self.journal.append([now, src, dst, kind, now + delay, status, carried(msg)])
+                self.journal.append(now, src, dst, kind, now + delay, status, carried(msg))
             return
         idx = -1
         if self.record:
-            idx = len(self.journal)
-            self.journal.append([now, src, dst, kind, now + delay, "delivered", carried(msg)])
+            idx = self.journal.append(now, src, dst, kind, now + delay, "delivered", carried(msg))
         ev = Timeout(self.env, delay, (src, dst, msg, idx))
         ev.callbacks.append(self._arrive)
 
@@ -166,10 +167,10 @@ class Network:
         src, dst, msg, idx = ev._value
         if (src, dst) in self.blocked:
             if idx >= 0:
-                self.journal[idx][5] = "cut"
+                self.journal.set_status(idx, "cut")
             return
         if not self.is_up(dst):
             if idx >= 0:
-                self.journal[idx][5] = "down"
+                self.journal.set_status(idx, "down")
             return
         self.deliver(src, dst, msg, idx)
