@@ -6,7 +6,7 @@ run's memory (≈ 330 bytes a message, twice over while the result was being
 built). Here each column is a typed ``array``: times as doubles, nodes,
 kinds and statuses as small integer codes, the carried value as an index
 into a table of distinct values. :class:`MessageLog` is a read-only
-``Sequence`` of :class:`~capsim.result.Message` that builds each tuple only
+``Sequence`` of :class:`Message` that builds each tuple only
 when asked, so code that reads ``result.messages`` works unchanged, and
 ``RunResult.messages_lines`` writes ``messages.jsonl`` line by line.
 """
@@ -16,9 +16,20 @@ from __future__ import annotations
 import json
 from array import array
 from collections.abc import Iterator, Sequence
-from typing import Any, overload
+from typing import Any, NamedTuple, overload
 
-from capsim.result import Message
+
+class Message(NamedTuple):
+    """One message between replicas: sent, and delivered or dropped at ``end``."""
+
+    sent: float
+    src: str
+    dst: str
+    kind: str
+    end: float
+    status: str  # delivered | lost | cut | down
+    value: Any = None  # the value it carries, when it carries one (drawn on its arrow)
+
 
 STATUSES: tuple[str, ...] = ("delivered", "lost", "cut", "down")
 _STATUS = {s: i for i, s in enumerate(STATUSES)}

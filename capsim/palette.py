@@ -63,9 +63,10 @@ TARGET_LINE = "#7A4B4B"    # a goal to reach (PBS target, the R+W>N boundary)
 INK = "#222222"
 MUTED = "#666666"
 
-#: Message kinds in the message diagram: mid/dark tones, in order of appearance.
-KIND_COLOURS: tuple[str, ...] = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9",
-                                 "#8C8C3A", "#444444")
+#: Message kinds in the message diagram, in order of appearance: darker tones than
+#: any value colour, so the value written on an arrow is not mistaken for its kind.
+KIND_COLOURS: tuple[str, ...] = ("#0072B2", "#B35806", "#1B7837", "#6A51A3", "#4D4D4D",
+                                 "#2C7F78", "#8C510A")
 
 
 def _head(name: object) -> str:

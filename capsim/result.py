@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from capsim._version import __version__
 from capsim.history import History, json_line
+from capsim.journal import Message as Message
+from capsim.journal import MessageLog
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -58,16 +60,7 @@ class Mark(NamedTuple):
     mark: str | None
 
 
-class Message(NamedTuple):
-    """One message between replicas: sent, and delivered or dropped at ``end``."""
-
-    sent: float
-    src: str
-    dst: str
-    kind: str
-    end: float
-    status: str  # delivered | lost | cut | down
-    value: Any = None  # the value it carries, when it carries one (drawn on its arrow)
+_TRACE_SLOT = "\x00capsim-trace\x00"  # where json_chunks splices the trace in
 
 
 @dataclass(frozen=True)
@@ -107,7 +100,7 @@ class RunResult:
 
         return flatten(self.checks)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, trace: bool = True) -> dict[str, Any]:
         return {
             "capsim_version": __version__,
             "scenario": self.scenario.name,
@@ -116,13 +109,31 @@ class RunResult:
             "params": self.params,
             "checks": self.checks,
             "faults": [f._asdict() for f in self.faults],
-            "trace": [list(t) for t in self.trace],
+            "trace": [list(t) for t in self.trace] if trace else [],
             "marks": [list(m) for m in self.marks],
             "spec": self.scenario.model_dump(mode="json", by_alias=True),
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        return "".join(self.json_chunks())
+
+    def json_chunks(self) -> Iterator[str]:
+        """``result.json`` in pieces: indented as usual, one trace entry per line.
+
+        The trace of a 100k-op run has hundreds of thousands of entries;
+        written entry by entry it never becomes one big string (or a list of
+        lists) in memory.
+        """
+        head: dict[str, Any] = self.to_dict(trace=False)
+        head["trace"] = _TRACE_SLOT
+        before, after = json.dumps(head, indent=2, ensure_ascii=False).split(
+            json.dumps(_TRACE_SLOT), 1)
+        yield before + "["
+        first = True
+        for t in self.trace:
+            yield ("\n    " if first else ",\n    ") + json_line(list(t))[:-1]
+            first = False
+        yield ("\n  ]" if not first else "]") + after + "\n"
 
     def messages_jsonl(self) -> str:
         return "".join(self.messages_lines())
@@ -207,12 +218,13 @@ class RunResult:
         except json.JSONDecodeError as exc:
             raise CapsimError(f"{d / 'result.json'}:{exc.lineno}: not JSON: {exc.msg}") from None
         history = History.read(d / "history.jsonl")
-        messages: list[Message] = []
+        messages = MessageLog()
         mpath = d / "messages.jsonl"
         if mpath.is_file():
-            for line in mpath.read_text(encoding="utf-8").splitlines():
-                if line.strip():
-                    messages.append(Message(**json.loads(line)))
+            with mpath.open(encoding="utf-8") as fh:  # line by line: it can be large
+                for line in fh:
+                    if line.strip():
+                        messages.append(*Message(**json.loads(line)))
         return cls(
             scenario=parse_scenario(data["spec"], source=str(d / "result.json")),
             policy=data["policy"],

@@ -87,6 +87,12 @@ def test_policies_are_dark_values_are_light_and_policies_differ(vision):
         assert math.dist(_seen(a["colour"], vision), _seen(b["colour"], vision)) >= 8
 
 
+def test_message_kinds_are_darker_than_every_value():
+    assert not set(palette.KIND_COLOURS) & set(palette.VALUE_COLOURS)
+    assert max(_luminance(k) for k in palette.KIND_COLOURS) < min(
+        _luminance(v) for v in palette.VALUE_COLOURS)
+
+
 def test_the_palette_is_plain_data_readable_without_matplotlib():
     code = ("import sys, capsim.palette as p; "
             "assert p.VALUE_COLOURS and p.POLICY_STYLES['cp']['colour']; "

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 def write_run(result: RunResult, folder: Path, *, export_edn: bool = False) -> None:
     """Write one run's files into ``folder`` (already a staging folder)."""
-    from capsim.atomic import write_lines, write_text
+    from capsim.atomic import write_lines
 
     # Streamed line by line: a 100k-op run's files never sit whole in memory.
     write_lines(folder / "history.jsonl", result.history.jsonl_lines())
@@ -33,7 +33,7 @@ def write_run(result: RunResult, folder: Path, *, export_edn: bool = False) -> N
         from capsim.formats.edn import write_edn
 
         write_edn(result.history, folder / "history.edn", initial=result.scenario.initial)
-    write_text(folder / "result.json", result.to_json())
+    write_lines(folder / "result.json", result.json_chunks())
     if result.messages:
         write_lines(folder / "messages.jsonl", result.messages_lines())
 

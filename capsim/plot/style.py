@@ -467,7 +467,8 @@ def declutter(fig: Any, texts: Sequence[Any], keep: Sequence[Any] = ()) -> int:
     """
     if not texts:
         return 0
-    fig = fig.get_figure(root=True) if hasattr(fig, "get_figure") else fig
+    while getattr(fig, "figure", fig) is not fig:  # a SubFigure: its root Figure
+        fig = fig.figure
     if not hasattr(fig.canvas, "get_renderer"):  # a bare Figure: give it an Agg canvas
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
