@@ -18,6 +18,10 @@ prints its wall time and peak memory (max RSS; target ≤ 300 MB).
     python benchmarks/bench_run.py              # 1k, 10k, 100k and the 7-node run
     python benchmarks/bench_run.py 1000 10000   # chosen sizes, no 7-node run
     python benchmarks/bench_run.py --ap         # the ap policy instead of cp
+    python benchmarks/bench_run.py 1000 --shapes --peak   # also §3's shapes, the 7-node run
+
+Also (issue 21 §3) the shapes whose cost should follow the work: ap with
+1 vs 1,000 keys (the convergence check), and 10 vs 100 nodes (anti-entropy).
 
 The machine may be shared: compare ratios, not seconds.
 """
@@ -38,7 +42,7 @@ import yaml
 RATE = 200.0  # ops per simulated second, over all clients
 
 
-def spec(ops: int, nodes: int = 3, policy: str = "cp") -> dict[str, Any]:
+def spec(ops: int, nodes: int = 3, policy: str = "cp", keys: int = 1) -> dict[str, Any]:
     """A scenario of about ``ops`` operations: steady clients, one partition."""
     names = [f"G{i + 1}" for i in range(nodes)]
     duration = ops / RATE
@@ -53,8 +57,23 @@ def spec(ops: int, nodes: int = 3, policy: str = "cp") -> dict[str, Any]:
         "timeout": 0.5,
         "nemesis": [{"at": 0.4 * duration, "partition": [[names[-1]]]},
                     {"at": 0.6 * duration, "heal": True}],
-        "workload": {"rate": RATE, "clients": nodes, "reads": 0.5},
+        "workload": {"rate": RATE, "clients": min(nodes, 7), "reads": 0.5, "keys": keys},
     }
+
+
+def shapes() -> None:
+    """Issue 21 §3: costs that should grow with the work, not with keys or nodes²."""
+    from capsim import parse_scenario, simulate
+
+    print("\nshapes (simulate only, ap): seconds")
+    rows = [("10,000 ops, 1 key, 3 nodes", spec(10_000, 3, "ap", keys=1)),
+            ("10,000 ops, 1,000 keys, 3 nodes", spec(10_000, 3, "ap", keys=1000)),
+            ("1,000 ops, 1 key, 10 nodes", spec(1_000, 10, "ap")),
+            ("1,000 ops, 1 key, 100 nodes", spec(1_000, 100, "ap"))]
+    for label, s in rows:
+        t0 = time.perf_counter()
+        simulate(parse_scenario(s), policy="ap")
+        print(f"  {label:<34} {time.perf_counter() - t0:7.2f}", flush=True)
 
 
 def phases(ops: int, policy: str) -> dict[str, float]:
@@ -116,6 +135,8 @@ def main(argv: list[str]) -> None:
         cells = " ".join(f"{p[k]:>7.2f} ({p[k] / s:4.2f}×)"
                          for k in ("serialise", "write", "plot", "write+plot"))
         print(f"{p['ops']:>8,} {s:>9.2f} {cells}", flush=True)
+    if len(argv) == 0 or "--shapes" in argv:
+        shapes()
     if len(argv) == 0 or "--peak" in argv:
         wall, mb = peak_run(100_000, 7, policy)
         print(f"capsim run, 100,000 ops × 7 nodes, with the timeline: {wall:.1f} s wall, "

@@ -8,7 +8,6 @@ would look for it.
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 import subprocess
 import sys
