@@ -65,9 +65,9 @@ def plot_t_visibility(
         # Room above 1.0, so a target such as 0.999 is a visible line below
         # the frame rather than hidden in it.
         low = float(np.min(p)) if p.size else 0.0
-        ax.set_ylim(bottom=min(low, level if level is not None else low), top=1.0)
-        bottom, _ = ax.get_ylim()
-        ax.set_ylim(top=1.0 + 0.06 * (1.0 - bottom))
+        low = min(low, level if level is not None else low)
+        span = max(1.0 - low, 0.01)  # a curve flat at 1.0 (R + W > N) still gets an axis
+        ax.set_ylim(bottom=1.0 - span, top=1.0 + 0.06 * span)
         ax.set_ylabel("P(consistent read)")
     if level is not None:
         ax.axhline(level, label=level_label, gid="target", **target_kw)
