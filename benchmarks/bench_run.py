@@ -86,11 +86,16 @@ def phases(ops: int, policy: str) -> dict[str, float]:
     r = simulate(sc, policy=policy)
     gc.freeze()  # as `capsim run` does once the results are made
     t1 = time.perf_counter()
-    for _ in r.history.jsonl_lines():
-        pass
-    r.to_json()
-    for _ in r.messages_lines():
-        pass
+    if hasattr(r, "messages_lines"):
+        for _ in r.history.jsonl_lines():
+            pass
+        r.to_json()
+        for _ in r.messages_lines():
+            pass
+    else:  # capsim before issue 21 (to measure a baseline with the same script)
+        r.history.to_jsonl()
+        r.to_json()
+        r.messages_jsonl()
     t2 = time.perf_counter()
     with tempfile.TemporaryDirectory() as d:
         write_run(r, Path(d))
