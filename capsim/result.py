@@ -16,21 +16,13 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from capsim._version import __version__
 from capsim.history import History, json_line
 from capsim.journal import Message as Message
-from capsim.journal import MessageLog
+from capsim.journal import MessageLog, TraceLog
+from capsim.journal import TraceEntry as TraceEntry
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from capsim.scenario import Scenario
-
-
-class TraceEntry(NamedTuple):
-    """From ``time`` on, replica ``node`` holds ``value`` for ``key``."""
-
-    time: float
-    node: str
-    key: str
-    value: Any
 
 
 class Fault(NamedTuple):
@@ -71,7 +63,7 @@ class RunResult:
     policy: str
     seed: int
     history: History
-    trace: list[TraceEntry]
+    trace: Sequence[TraceEntry]
     faults: list[Fault]
     messages: Sequence[Message]
     checks: dict[str, Any] = field(default_factory=dict)
@@ -230,7 +222,7 @@ class RunResult:
             policy=data["policy"],
             seed=int(data["seed"]),
             history=history,
-            trace=[TraceEntry(*t) for t in data.get("trace", [])],
+            trace=TraceLog.of(TraceEntry(*t) for t in data.get("trace", [])),
             faults=[Fault(**f) for f in data.get("faults", [])],
             messages=messages,
             checks=data.get("checks", {}),

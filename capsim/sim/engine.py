@@ -15,7 +15,7 @@ import simpy
 from simpy.events import Timeout
 
 from capsim.history import Event, History
-from capsim.journal import MessageLog
+from capsim.journal import MessageLog, TraceLog
 from capsim.policies.base import Marked, Policy, Reply, Request, Send, SetTimer, Stored
 from capsim.result import Mark, TraceEntry
 from capsim.scenario import Scenario
@@ -69,7 +69,7 @@ class Engine:
             record=record_messages,
         )
         self.events: list[Event] = []
-        self.trace: list[TraceEntry] = []
+        self.trace = TraceLog()
         self.marks: list[Mark] = []
         self.pending: dict[int, _Pending] = {}
         self._next_request = 0
