@@ -222,3 +222,46 @@ def test_quorum_sweep_marks_which_points_have_r_plus_w_above_n():
     assert "R + W > N (N = 3): every read quorum meets every write quorum" in legend
     assert ax.get_xlabel() == "R: replies a read waits for"
     assert ax.get_ylim()[0] <= 0  # from zero: no exaggeration
+
+
+def test_a_big_run_still_shows_the_partition_and_draws_one_artist_per_kind(monkeypatch):
+    """Above AGGREGATE_OPS requests: shares per time slice, lag bands, collections."""
+    import importlib
+
+    from matplotlib.colors import to_hex
+
+    from capsim import palette
+
+    tl = importlib.import_module("capsim.plot.timeline")  # the name is also a function
+
+    monkeypatch.setattr(tl, "AGGREGATE_OPS", 50)  # the 109-request workload counts as big
+    r = workload("cp")  # G3 cut off from t=2 to t=4
+    fig = timeline(r)
+    ax = fig.axes[0]
+    assert gids(ax, "op:") == [] and gids(ax, "band:") == []  # no artist per request or band
+    (bands,) = gids(ax, "bands")
+    fails = gids(ax, "shares:fail")
+    assert len(fails) == 1 and len(gids(ax, "shares:ok")) == 1
+    # The refused time of G3's clients lies in the partition (a request sent just before the
+    # cut waits into it; one sent just before the heal ends after it).
+    timeout = r.scenario.timeout
+    inside = outside = 0.0
+    for path in fails[0].get_paths():
+        x0, x1 = path.vertices[:, 0].min(), path.vertices[:, 0].max()
+        assert 2.0 - timeout <= x0 and x1 <= 4.0 + timeout
+        inside += max(0.0, min(x1, 4.0) - max(x0, 2.0))
+        outside += (x1 - x0) - max(0.0, min(x1, 4.0) - max(x0, 2.0))
+    assert inside > 1.9 and outside <= timeout  # at most one request either side
+    # G3's lane is "behind" for most of the partition.
+    g3_y = next(y for (n, _), y in tl.layout(r).replica_y.items() if n == "G3")
+    behind = 0.0
+    for path, fc in zip(bands.get_paths(), bands.get_facecolors(), strict=True):
+        v = path.vertices
+        on_g3 = abs((v[:, 1].min() + v[:, 1].max()) / 2 - g3_y) < 0.01
+        if on_g3 and to_hex(fc) == palette.LANE_BEHIND.lower():
+            behind += max(0.0, min(v[:, 0].max(), 4.0) - max(v[:, 0].min(), 2.0))
+    assert behind > 1.5
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "replica behind the newest write" in legend
+    # Under ap, the violation is still drawn as the write → missed read arrow.
+    assert gids(timeline(workload("ap")).axes[0], "missed:")
