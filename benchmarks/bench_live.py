@@ -26,6 +26,7 @@ import sys
 import time
 
 from capsim.distributions import Constant
+from capsim.live.auth import new_secret
 from capsim.live.protocol import encode
 from capsim.live.proxy import LinkProxy
 
@@ -40,7 +41,7 @@ def start_replica() -> tuple[subprocess.Popen[bytes], tuple[str, int]]:
         [sys.executable, "-m", "capsim", "serve", "--node", "G1", "--listen", "127.0.0.1:0",
          "--policy", "ap", "--initial", "x=v0"],
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-        start_new_session=True)
+        start_new_session=True, env={**os.environ, "CAPSIM_SECRET": new_secret()})
     assert proc.stdout is not None
     info = json.loads(proc.stdout.readline())
     host, _, port = info["listen"].rpartition(":")

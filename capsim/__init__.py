@@ -7,7 +7,7 @@ The front door is :func:`simulate`; everything it returns is plain data::
     result.checks["stale_reads"]["count"]   # 1: bob read v0 after v1 was acknowledged
 
 Names are imported on first use (PEP 562), so ``capsim --help`` and
-``capsim serve`` start without loading SimPy, networkx or numpy.
+``capsim serve`` start without loading SimPy or numpy.
 """
 
 from __future__ import annotations
@@ -20,17 +20,18 @@ from capsim._version import __version__
 _EXPORTS: dict[str, str] = {
     "CapsimError": "capsim.errors",
     "Event": "capsim.history",
-    "Fault": "capsim.result",
+    "Fault": "capsim.records",
     "History": "capsim.history",
     "HistoryFormatError": "capsim.errors",
-    "Message": "capsim.result",
+    "Message": "capsim.records",
     "Operation": "capsim.history",
     "Policy": "capsim.policies.base",
     "Problem": "capsim.errors",
+    "Report": "capsim.report_html",
     "RunResult": "capsim.result",
     "Scenario": "capsim.scenario",
     "ScenarioError": "capsim.errors",
-    "TraceEntry": "capsim.result",
+    "TraceEntry": "capsim.records",
     "check_linearizable": "capsim.check.linearizable",
     "load_scenario": "capsim.scenario",
     "parse_scenario": "capsim.scenario",
@@ -51,6 +52,7 @@ __all__ = [
     "Operation",
     "Policy",
     "Problem",
+    "Report",
     "RunResult",
     "Scenario",
     "ScenarioError",
@@ -88,7 +90,9 @@ if TYPE_CHECKING:
     from capsim.history import Event, History, Operation
     from capsim.policies import REGISTRY as POLICIES
     from capsim.policies.base import Policy
-    from capsim.result import Fault, Message, RunResult, TraceEntry
+    from capsim.records import Fault, Message, TraceEntry
+    from capsim.report_html import Report
+    from capsim.result import RunResult
     from capsim.scenario import (
         Scenario,
         load_scenario,

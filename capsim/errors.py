@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from capsim.i18n import localize, localize_lines, t
+
 
 class CapsimError(Exception):
-    """Base class for errors the CLI prints without a traceback (exit code 2)."""
+    """Base class for errors the CLI prints without a traceback (exit code 2).
+
+    ``str(error)`` is English (logs, tests, result files); :meth:`render` says
+    the same in the reader's language.
+    """
+
+    def render(self, lang: str | None = None) -> str:
+        return localize_lines(str(self), lang)
 
 
 @dataclass(frozen=True)
@@ -23,6 +32,12 @@ class Problem:
         field = f" {self.field}:" if self.field else ""
         return f"{where}:{field} {self.message}"
 
+    def render(self, lang: str | None = None) -> str:
+        """The same line with the message in ``lang`` (file, line and field stay as they are)."""
+        where = self.source if self.line is None else f"{self.source}:{self.line}"
+        field = f" {self.field}:" if self.field else ""
+        return f"{where}:{field} {localize(self.message, lang)}"
+
 
 class ScenarioError(CapsimError):
     """A scenario (or sweep) file, or a scenario built in Python, is invalid."""
@@ -37,6 +52,12 @@ class ScenarioError(CapsimError):
         lines = [f"{len(self.problems)} problems:"] + [f"  {p}" for p in self.problems]
         return "\n".join(lines)
 
+    def render(self, lang: str | None = None) -> str:
+        if len(self.problems) == 1:
+            return self.problems[0].render(lang)
+        head = t("{n} problems:", lang, n=len(self.problems))
+        return "\n".join([head] + [f"  {p.render(lang)}" for p in self.problems])
+
 
 class HistoryFormatError(CapsimError):
     """A history file cannot be read."""
@@ -50,6 +71,10 @@ class HistoryFormatError(CapsimError):
     def __str__(self) -> str:
         where = self.source if self.line is None else f"{self.source}:{self.line}"
         return f"{where}: {self.message}"
+
+    def render(self, lang: str | None = None) -> str:
+        where = self.source if self.line is None else f"{self.source}:{self.line}"
+        return f"{where}: {localize(self.message, lang)}"
 
 
 class OutputExistsError(CapsimError):

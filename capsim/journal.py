@@ -17,29 +17,9 @@ import itertools
 import json
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, NamedTuple, overload
+from typing import Any, overload
 
-
-class Message(NamedTuple):
-    """One message between replicas: sent, and delivered or dropped at ``end``."""
-
-    sent: float
-    src: str
-    dst: str
-    kind: str
-    end: float
-    status: str  # delivered | lost | cut | down
-    value: Any = None  # the value it carries, when it carries one (drawn on its arrow)
-
-
-class TraceEntry(NamedTuple):
-    """From ``time`` on, replica ``node`` holds ``value`` for ``key``."""
-
-    time: float
-    node: str
-    key: str
-    value: Any
-
+from capsim.records import Message, TraceEntry
 
 STATUSES: tuple[str, ...] = ("delivered", "lost", "cut", "down")
 _STATUS = {s: i for i, s in enumerate(STATUSES)}

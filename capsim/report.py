@@ -8,27 +8,49 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from capsim.i18n import tr
+from capsim.history import History
+from capsim.i18n import localize, t, tr
 
 if TYPE_CHECKING:
     from rich.table import Table
 
-    from capsim.result import RunResult
+
+class RunResult(Protocol):
+    """What a report reads of a run (:class:`capsim.result.RunResult` has it).
+
+    A protocol, not an import, so that ``RunResult`` can show itself in
+    Jupyter through this module without the two importing each other.
+    """
+
+    @property
+    def scenario(self) -> Any: ...
+    @property
+    def policy(self) -> str: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def history(self) -> History: ...
+    @property
+    def checks(self) -> dict[str, Any]: ...
+    @property
+    def label(self) -> str: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
 
 
-def _pct(x: float | None, lang: str) -> str:
+def _pct(x: float | None, lang: str | None) -> str:
     return tr("n/a", lang) if x is None else f"{100 * x:.0f}%"
 
 
-def _secs(x: float | None, lang: str) -> str:
+def _secs(x: float | None, lang: str | None) -> str:
     if x is None:
         return tr("n/a", lang)
     return f"{x * 1000:.0f} ms" if x < 1 else f"{x:.2f} s"
 
 
-def rows(result: RunResult, lang: str = "en") -> list[tuple[str, str]]:
+def rows(result: RunResult, lang: str | None = "en") -> list[tuple[str, str]]:
     """(label, value) pairs: the table the CLI prints, one column per policy."""
     c = result.checks
     ops = c.get("ops", {})
@@ -63,28 +85,41 @@ def rows(result: RunResult, lang: str = "en") -> list[tuple[str, str]]:
     ]
 
 
-def story(result: RunResult, limit: int = 20) -> list[str]:
-    """The run's operations in words, one line each, when there are few of them."""
+def story(result: RunResult, limit: int = 20, lang: str | None = "en") -> list[str]:
+    """The run's operations in words, one line each, when there are few of them.
+
+    A refusal's reason is stored in English in the history (its bytes must
+    not depend on the reader); :func:`capsim.i18n.localize` says it in ``lang``.
+    """
     ops = result.history.operations()
     if len(ops) > limit:
         return []
     lines = []
     for op in ops:
-        what = (f"read {op.key}" if op.f == "read" else
-                f"write {op.key}={op.invoke.value}" if op.f == "write" else
-                f"cas {op.key} {op.invoke.value[0]}→{op.invoke.value[1]}")
-        if op.complete is None:
-            outcome = "no answer"
-        elif op.type == "ok":
-            outcome = f"ok {op.value}" if op.f == "read" else "ok"
+        if op.f == "read":
+            what = t("read {key}", lang, key=op.key)
+        elif op.f == "write":
+            what = t("write {key}={value}", lang, key=op.key, value=op.invoke.value)
         else:
-            outcome = op.type + (f" ({op.complete.error})" if op.complete.error else "")
+            what = t("cas {key} {expected}→{new}", lang, key=op.key,
+                     expected=op.invoke.value[0], new=op.invoke.value[1])
+        if op.complete is None:
+            outcome = t("no answer", lang)
+        elif op.type == "ok":
+            outcome = t("ok {value}", lang, value=op.value) if op.f == "read" else t("ok", lang)
+        else:
+            kind = t("fail", lang) if op.type == "fail" else t("info", lang)
+            outcome = (t("{outcome} ({why})", lang, outcome=kind,
+                         why=localize(op.complete.error, lang))
+                       if op.complete.error else kind)
         end = "" if op.complete is None else f"→{op.complete.time:g}"
-        lines.append(f"t={op.start:g}{end} {op.process}@{op.node} {what}: {outcome}")
+        lines.append(t("t={start}{end} {process}@{node} {what}: {outcome}", lang,
+                       start=f"{op.start:g}", end=end, process=op.process, node=op.node,
+                       what=what, outcome=outcome))
     return lines
 
 
-def render_table(results: Sequence[RunResult], lang: str = "en") -> Table:
+def render_table(results: Sequence[RunResult], lang: str | None = "en") -> Table:
     """A rich table, one column per policy, for the terminal."""
     from rich.table import Table
 
@@ -94,25 +129,77 @@ def render_table(results: Sequence[RunResult], lang: str = "en") -> Table:
     for r in results:
         table.add_column(r.label, justify="right")
     all_rows = [rows(r, lang) for r in results]
+    if any("leadership" in r.checks for r in results):
+        for rs, r in zip(all_rows, results, strict=True):
+            rs.extend(leadership_rows(r, lang))
     for i, (label, _) in enumerate(all_rows[0] if all_rows else []):
         table.add_row(label, *[rs[i][1] for rs in all_rows])
     return table
 
 
-def result_html(result: RunResult, lang: str = "en") -> str:
-    """A small HTML summary for Jupyter (``RunResult._repr_html_``)."""
+def leadership_rows(result: RunResult, lang: str | None = None) -> list[tuple[str, str]]:
+    """Two more rows for leader-based policies: who led (term), and leaderless time."""
+    ld = result.checks.get("leadership")
+    if ld is None:
+        return [(t("leaders (term)", lang), tr("n/a", lang)),
+                (t("time without a leader", lang), tr("n/a", lang))]
+    leaders = ", ".join(f"{e['node']} ({e['term']})" for e in ld["elections"]) or t(
+        "none", lang)
+    return [(t("leaders (term)", lang), leaders),
+            (t("time without a leader", lang), _secs(ld["time_without_leader"], lang))]
+
+
+def leadership_lines(result: RunResult, lang: str | None = None) -> list[str]:
+    """The run's elections and step-downs in words, and why a partition had no leader."""
+    ld = result.checks.get("leadership")
+    if ld is None:
+        return []
+    events: list[tuple[float, int, str]] = []
+    for e in ld["elections"]:
+        if e["after"] is None:
+            text = t("{node} became leader of term {term} at t={time:g}.", lang,
+                     node=e["node"], term=e["term"], time=round(e["time"], 3))
+        else:
+            text = t("{node} became leader of term {term} at t={time:g}, after {after:g} s "
+                     "without a leader.", lang, node=e["node"], term=e["term"],
+                     time=round(e["time"], 3), after=round(e["after"], 3))
+        events.append((e["time"], 1, text))
+    for e in ld["step_downs"]:
+        msg = ("{node}, leader of term {term}, crashed at t={time:g}." if e.get("crashed")
+               else "{node} stepped down as leader of term {term} at t={time:g}.")
+        events.append((e["time"], 0, t(msg, lang, node=e["node"], term=e["term"],
+                                       time=round(e["time"], 3))))
+    for p in ld["no_majority"]:
+        events.append((p["start"], 2, t(
+            "During the partition {label} (t={start:g} to {end:g}) no side holds a majority "
+            "({majority} of {n} nodes): nobody can be elected, so no write can commit.",
+            lang, label=p["label"], start=p["start"], end=p["end"], majority=ld["majority"],
+            n=len(result.scenario.nodes))))
+    if ld["two_leaders"]:
+        events.append((0.0, -1, t("Two nodes led in the same term {terms}: Election Safety "
+                                  "is broken.", lang,
+                                  terms=", ".join(map(str, ld["two_leaders"])))))
+    return [text for _, _, text in sorted(events, key=lambda x: (x[0], x[1]))]
+
+
+def result_html(result: RunResult, lang: str | None = None) -> str:
+    """A small HTML summary for Jupyter (``RunResult._repr_html_``).
+
+    ``lang=None`` follows ``CAPSIM_LANG``, so a Chinese notebook sets it once.
+    """
     cells = "".join(
         f"<tr><th style='text-align:left'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
         for k, v in rows(result, lang)
     )
     lin = result.checks.get("linearizable") or {}
     expl = lin.get("explanation")
-    note = f"<p>{html.escape(expl)}</p>" if expl else ""
-    return (
-        f"<div><b>{html.escape(result.scenario.name)}</b> under "
-        f"<code>{html.escape(result.policy)}</code>, seed {result.seed}"
-        f"<table>{cells}</table>{note}</div>"
-    )
+    note = f"<p>{html.escape(localize(expl, lang))}</p>" if expl else ""
+    head = t("{name} under {policy}, seed {seed}", lang, name="\0", policy="\1",
+             seed=result.seed)
+    head = html.escape(head).replace(
+        "\0", f"<b>{html.escape(result.scenario.name)}</b>").replace(
+        "\1", f"<code>{html.escape(result.policy)}</code>")
+    return f"<div>{head}<table>{cells}</table>{note}</div>"
 
 
 def summary_dict(result: RunResult) -> dict[str, Any]:

@@ -11,45 +11,17 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from capsim._version import __version__
 from capsim.history import History, json_line
-from capsim.journal import Message as Message
 from capsim.journal import MessageLog, TraceLog
-from capsim.journal import TraceEntry as TraceEntry
+from capsim.records import Fault, Mark, Message, RoleEntry, TraceEntry
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from capsim.scenario import Scenario
-
-
-class Fault(NamedTuple):
-    """A span of time with a fault in force.
-
-    ``kind`` is ``partition`` (``groups`` lists the sides), ``cut`` (one-way:
-    ``groups`` is ``[from, to]``) or ``crash`` (``groups`` is ``[[node]]``).
-    """
-
-    kind: str
-    start: float
-    end: float
-    groups: list[list[str]]
-    label: str
-
-
-class Mark(NamedTuple):
-    """From ``time`` on, replica ``node``'s ``key`` is in state ``mark`` (None: normal).
-
-    Recorded from a policy's :class:`~capsim.policies.base.Marked`
-    observations (``lock``: ``"locked"``), for pictures only.
-    """
-
-    time: float
-    node: str
-    key: str
-    mark: str | None
 
 
 _TRACE_SLOT = "\x00capsim-trace\x00"  # where json_chunks splices the trace in
@@ -69,6 +41,8 @@ class RunResult:
     checks: dict[str, Any] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
     """The policy's effective tunables (scenario ``params`` plus overrides such as --nrw)."""
+    roles: list[RoleEntry] = field(default_factory=list)
+    """Role, term and commit index over time (leader-based policies; empty for others)."""
     marks: list[Mark] = field(default_factory=list)
     """Replica states a policy reported (``lock``: which key is locked when), for pictures."""
 
@@ -102,7 +76,8 @@ class RunResult:
             "checks": self.checks,
             "faults": [f._asdict() for f in self.faults],
             "trace": [list(t) for t in self.trace] if trace else [],
-            "marks": [list(m) for m in self.marks],
+            **({"roles": [list(r) for r in self.roles]} if self.roles else {}),
+            **({"marks": [list(m) for m in self.marks]} if self.marks else {}),
             "spec": self.scenario.model_dump(mode="json", by_alias=True),
         }
 
@@ -227,6 +202,7 @@ class RunResult:
             messages=messages,
             checks=data.get("checks", {}),
             params=data.get("params", {}),
+            roles=[RoleEntry(*r) for r in data.get("roles", [])],
             marks=[Mark(*m) for m in data.get("marks", [])],
         )
 

@@ -38,6 +38,7 @@ from capsim.distributions import (
     Uniform,
 )
 from capsim.errors import Problem, ScenarioError
+from capsim.i18n import t
 
 Value = str | int
 """A register value: a string such as ``v1`` (or an integer)."""
@@ -58,7 +59,7 @@ class Link(_Model):
 
 
 LatencyPreset = Literal["LNKD-SSD", "LNKD-DISK", "YMMR", "WAN"]
-"""The PBS paper's production latency models (``capsim.pbs.models``), by name."""
+"""The PBS paper's production latency models (``capsim.latency``), by name."""
 
 LATENCY_PRESETS: tuple[str, ...] = typing.get_args(LatencyPreset)
 
@@ -146,16 +147,19 @@ class OneWayCut(_Model):
     to: list[str] = Field(min_length=1)
 
 
-_FAULT_KINDS = ("partition", "cut", "heal", "crash", "recover")
+_FAULT_KINDS = ("partition", "cut", "heal", "crash", "recover", "pause", "resume")
 
 
 class NemesisEvent(_Model):
-    """One fault at time ``at``: exactly one of partition, cut, heal, crash, recover.
+    """One fault at time ``at``: one of partition, cut, heal, crash, recover, pause, resume.
 
     ``partition`` lists groups of nodes that can only talk inside their group;
     nodes not named form one more group together. ``heal: true`` removes every
     partition and cut. A crashed node drops everything and answers nobody; on
-    ``recover`` it keeps what its policy stores durably.
+    ``recover`` it keeps what its policy stores durably. A paused node (a
+    stopped process: SIGSTOP, a long garbage-collection pause) loses nothing:
+    messages, requests and timers wait until ``resume``, then it handles them
+    in order, all at once.
     """
 
     at: float = Field(ge=0)
@@ -164,6 +168,8 @@ class NemesisEvent(_Model):
     heal: bool | None = None
     crash: str | None = None
     recover: str | None = None
+    pause: str | None = None
+    resume: str | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> NemesisEvent:
@@ -411,7 +417,7 @@ def _cross_check(s: Scenario) -> list[tuple[Loc, str]]:
                 for j, n in enumerate(members):
                     if n not in nodes:
                         out.append((("nemesis", i, "cut", side, j), _unknown_node(n, node_list)))
-        for kind in ("crash", "recover"):
+        for kind in ("crash", "recover", "pause", "resume"):
             n = getattr(ev, kind)
             if n is not None and n not in nodes:
                 out.append((("nemesis", i, kind), _unknown_node(n, node_list)))
@@ -459,7 +465,8 @@ def _cross_check(s: Scenario) -> list[tuple[Loc, str]]:
 
 
 def _unknown_node(n: str, node_list: str) -> str:
-    return f"unknown node {n!r}; the scenario's nodes are: {node_list}"
+    return t("unknown node {name}; the scenario's nodes are: {nodes}", "en", name=repr(n),
+             nodes=node_list)
 
 
 # --- loading -----------------------------------------------------------------
@@ -470,9 +477,10 @@ def read_text_file(path: str | Path, what: str = "scenario") -> str:
     p = Path(path)
     src = str(path)
     if not p.exists():
-        raise ScenarioError([Problem(src, None, "", "no such file")])
+        raise ScenarioError([Problem(src, None, "", t("no such file", "en"))])
     if p.is_dir():
-        raise ScenarioError([Problem(src, None, "", f"is a folder, not a {what} file")])
+        raise ScenarioError([Problem(src, None, "", t("is a folder, not a {what} file", "en",
+                                                      what=what))])
     try:
         return p.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -487,7 +495,8 @@ def parse_yaml_mapping(
     """Parse YAML text that must be a mapping; returns the data and its line index."""
     if not text.strip():
         raise ScenarioError(
-            [Problem(source, None, "", f"the file is empty; a {what} needs at least {needs}")]
+            [Problem(source, None, "", t("the file is empty; a {what} needs at least {needs}",
+                                         "en", what=what, needs=needs))]
         )
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -497,7 +506,7 @@ def parse_yaml_mapping(
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
         raise ScenarioError(
-            [Problem(source, line, "", f"not valid YAML: {problem}")]
+            [Problem(source, line, "", t("not valid YAML: {problem}", "en", problem=problem))]
         ) from None
     if not isinstance(data, dict):
         kind = type(data).__name__ if data is not None else "nothing"
@@ -567,17 +576,19 @@ def problem_message(e: Any, root: type[BaseModel], loc: Loc) -> str:
     kind = e["type"]
     if kind == "extra_forbidden":
         fields = _fields_at(root, loc[:-1])
-        hint = f"; valid fields here: {', '.join(fields)}" if fields else ""
-        return f"unknown field {loc[-1]!r}{hint}"
+        if fields:
+            return t("unknown field {name}; valid fields here: {fields}", "en",
+                     name=repr(loc[-1]), fields=", ".join(fields))
+        return t("unknown field {name}", "en", name=repr(loc[-1]))
     if kind == "missing":
-        return "this field is required"
+        return t("this field is required", "en")
     msg = str(e["msg"])
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
     inp = e.get("input")
     if kind in {"float_parsing", "int_parsing", "string_type", "float_type", "int_type",
                 "list_type", "dict_type", "bool_parsing", "bool_type", "model_type"}:
-        msg += f" (got {inp!r})"
+        msg = t("{message} (got {got})", "en", message=msg, got=repr(inp))
     return msg
 
 

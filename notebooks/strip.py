@@ -75,11 +75,11 @@ def _write_atomically(path: Path, nb: Any) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("files", nargs="*", type=Path,
-                        help="notebooks to strip (default: every *.ipynb next to this script)")
+                        help="notebooks to strip (default: every *.ipynb here and in zh/)")
     parser.add_argument("--check", action="store_true",
                         help="change nothing; list notebooks with outputs and exit 1 if any")
     args = parser.parse_args(argv)
-    files = args.files or sorted(HERE.glob("*.ipynb"))
+    files = args.files or [*sorted(HERE.glob("*.ipynb")), *sorted(HERE.glob("zh/*.ipynb"))]
     dirty = 0
     for path in files:
         try:

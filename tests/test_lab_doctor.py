@@ -122,7 +122,9 @@ def test_nothing_installed_fails_with_yum_fixes(machine: dict[str, Path]) -> Non
     assert "yum install -y docker-ce docker-ce-cli containerd.io" in docker_fix
     kubectl_fix = "\n".join(checks["kubectl"]["fix"])  # type: ignore[arg-type]
     assert "baseurl=https://mirrors.aliyun.com/kubernetes-new/core/stable/v1.32/rpm/" in kubectl_fix
-    assert "install -m 0755" in "\n".join(checks["minikube"]["fix"])  # type: ignore[arg-type]
+    minikube_fix = "\n".join(checks["minikube"]["fix"])  # type: ignore[arg-type]
+    assert "-m capsim lab fetch minikube --to " in minikube_fix
+    assert "/.local/bin" in minikube_fix
     assert checks["daemon"]["detail"] == "not checked: no docker client"
 
 

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from capsim.cli import app
 from capsim.lab import manifests as m
+from capsim.lab.k8s import _SEED_FALLBACK
 from capsim.scenario import parse_scenario_text, seed_scenario
 
 runner = CliRunner()
@@ -199,7 +200,7 @@ def test_versions_beyond_the_bundled_schemas_are_written_unchecked(tmp_path: Pat
 
 def test_embedded_copy_of_the_seed_story_still_parses() -> None:
     """Used only when the packaged file is missing; it must stay a valid, identical story."""
-    fallback = parse_scenario_text(m._SEED_FALLBACK, source="fallback")
+    fallback = parse_scenario_text(_SEED_FALLBACK, source="fallback")
     assert fallback == seed_scenario()
 
 

@@ -18,8 +18,20 @@ from capsim.policies.base import Policy
 NODES = ["G1", "G2", "G3"]
 
 
+# Leader-based policies: classic Raft (no pre-vote, no leader stickiness), so
+# that a restored node can be elected again at once in this clockless test.
+PARAMS: dict[str, dict[str, Any]] = {"raft": {"pre_vote": False, "check_quorum": False}}
+
+
 def _make(cls: type[Policy], node: str) -> Policy:
-    return cls(node, NODES, {"x": "v0"}, cls.Params(), timeout=1.0)
+    return cls(node, NODES, {"x": "v0"}, cls.Params(**PARAMS.get(cls.name, {})), timeout=1.0)
+
+
+def _lead(policies: dict[str, Policy], node: str) -> None:
+    """Make ``node`` the leader, for policies that have one (its election timer fires)."""
+    p = policies[node]
+    if hasattr(p, "egen"):
+        _settle(policies, node, p.on_timer(0.0, ("elect", p.egen)))
 
 
 def _settle(policies: dict[str, Policy], node: str, effects: list[Any]) -> list[Reply]:
@@ -44,6 +56,7 @@ def test_a_restored_replica_holds_what_it_acknowledged(name: str) -> None:
     ps = {n: _make(cls, n) for n in NODES}
     for n, p in ps.items():
         _settle(ps, n, p.start(0.0))
+    _lead(ps, "G1")
     replies = _settle(ps, "G1", ps["G1"].on_request(0.0, Request(1, "write", "x", "v1")))
     assert [r.type for r in replies] == ["ok"], replies
 
@@ -57,6 +70,7 @@ def test_a_restored_replica_holds_what_it_acknowledged(name: str) -> None:
 
     # It keeps working after the restore: a newer write wins over the saved one.
     ps["G1"] = fresh
+    _lead(ps, "G1")
     replies = _settle(ps, "G1", fresh.on_request(2.0, Request(2, "write", "x", "v2")))
     assert [r.type for r in replies] == ["ok"]
     assert fresh.value_of("x") == "v2"

@@ -64,7 +64,7 @@ def test_the_live_objects_are_valid_kubernetes(written: tuple[str, Path]) -> Non
         for obj in objects(out, name):
             assert kubernetes_validate.validate(obj, version, strict=True) == version
             kinds.append(obj["kind"])
-    assert sorted(kinds) == ["ConfigMap", "Job", "Job", "NetworkPolicy", "NetworkPolicy",
+    assert sorted(kinds) == ["ConfigMap", "Job", "Job", "NetworkPolicy", "NetworkPolicy", "Secret",
                              "Service", "StatefulSet"]
     assert (out / "06-capsim-job.yaml").is_file()  # --live adds to the course's objects
 
@@ -133,6 +133,10 @@ def test_the_pods_commands_play_the_seed_story_on_loopback(
         return out_args
 
     serve = one(objs, "StatefulSet")["spec"]["template"]["spec"]["containers"][0]["command"]
+    # The pods read the cluster secret from the Secret object; so do we.
+    key = one(objs, "Secret")["stringData"][live.SECRET_KEY]
+    assert len(key) == 64
+    env = {**os.environ, "CAPSIM_SECRET": key}
     procs = []
     try:
         for i in range(2):
@@ -140,7 +144,7 @@ def test_the_pods_commands_play_the_seed_story_on_loopback(
             argv[argv.index("--listen") + 1] = f"127.0.0.1:{ports[i]}"  # not 0.0.0.0 here
             argv[argv.index("--data") + 1] = str(tmp_path / f"data{i}")
             procs.append(subprocess.Popen(
-                [sys.executable, "-m", *argv], env={**os.environ, "HOSTNAME": f"capsim-{i}"},
+                [sys.executable, "-m", *argv], env={**env, "HOSTNAME": f"capsim-{i}"},
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                 start_new_session=True))
         for i, p in enumerate(procs):
@@ -154,7 +158,7 @@ def test_the_pods_commands_play_the_seed_story_on_loopback(
         result_dir = tmp_path / "run"
         argv = [a for a in argv[1:] if a != "--no-write"]
         r = CliRunner().invoke(app, [*argv, "--speed", "2.5", "--out", str(result_dir),
-                                     "--no-plot"])
+                                     "--no-plot"], env={"CAPSIM_SECRET": key})
         assert r.exit_code == 0, r.output
         sc = parse_scenario_text((scen / "partition.yaml").read_text())
         for policy in ("cp", "ap"):

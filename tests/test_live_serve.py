@@ -19,14 +19,20 @@ from capsim.cli import app
 pytestmark = pytest.mark.timeout(60)
 
 
+SECRET = "test-cluster-secret-0123456789abcdef"
+
+
 class Server:
     """One ``capsim serve`` process; always killed at the end of the test."""
 
-    def __init__(self, *args: str) -> None:
+    def __init__(self, *args: str, secret: str | None = SECRET) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CAPSIM_SECRET")}
+        if secret is not None:
+            env["CAPSIM_SECRET"] = secret
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "capsim", "serve", "--node", "G1", *args],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            start_new_session=True,
+            start_new_session=True, env=env,
         )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
@@ -90,7 +96,7 @@ def test_malformed_lines_get_a_clear_error_and_the_replica_keeps_serving(
         (b'{"type": "request", "id": 2, "f": "write", "key": "x"}\n', 'needs a "value"'),
         (b'{"type": "request", "id": 3, "f": "cas", "key": "x", "value": 5}\n', "[expected, new]"),
         (b'{"type": "launch"}\n', "unknown type"),
-        (b'{"type": "peer", "src": "G9", "kind": "k", "msg": {}}\n', "not a peer"),
+        (b'{"type": "peer", "src": "G9", "kind": "k", "msg": {}}\n', "must be signed"),
     ]
     for line, words in bad:
         sock.sendall(line)
@@ -166,7 +172,7 @@ def test_a_killed_replica_restarted_on_its_data_folder_keeps_acknowledged_writes
     (["--params", '{"sync_interval": -1}', "--policy", "ap"], "bad parameters"),
 ])
 def test_bad_command_lines_exit_2_with_a_clear_message(args: list[str], words: str) -> None:
-    r = CliRunner().invoke(app, ["serve", "--node", "G1", *args])
+    r = CliRunner().invoke(app, ["serve", "--node", "G1", *args], env={"CAPSIM_SECRET": SECRET})
     assert r.exit_code == 2, r.output
     assert words in r.output
     assert r.exception is None or isinstance(r.exception, SystemExit)

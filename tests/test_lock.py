@@ -29,22 +29,22 @@ def test_lock_story_under_partition():
          "G2 could not be locked (no answer in 0.8 s); G1 aborted the write of x, "
          "nothing was written"),
         ("bob", "read", "ok", "v0", 2.0, 2.0, None),
-        # Act 2: G2 locked x at 4.05; the link broke at 4.12, before the commit got there.
+        # Act 2: G2 locked x at 4.15; the link broke at 4.37, before the commit got there.
         ("alice", "write", "info", "v2", 4.0, float("inf"),
          "G1 wrote x, but G2 has not confirmed the commit in 0.8 s; it stays locked "
          "until it does, and the write will reach it"),
         ("bob", "read", "fail", None, 5.0, 5.0, LOCKED),
         ("alice", "read", "ok", "v2", 5.2, 5.2, None),
         ("bob", "write", "fail", "v3", 5.5, 5.5, LOCKED),
-        # After the heal at 7.0, G1's next resend of the commit (7.1) unlocks G2 at 7.15.
+        # After the heal at 7.0, G1's next resend of the commit (7.3) unlocks G2 at 7.45.
         ("bob", "read", "ok", "v2", 8.0, 8.0, None),
     ]
-    assert [(t.time, t.value) for t in r.trace if t.node == "G2"] == [(0.0, "v0"), (7.15, "v2")]
-    assert [(t.time, t.value) for t in r.trace if t.node == "G1"] == [(0.0, "v0"), (4.1, "v2")]
+    assert [(t.time, t.value) for t in r.trace if t.node == "G2"] == [(0.0, "v0"), (7.45, "v2")]
+    assert [(t.time, t.value) for t in r.trace if t.node == "G1"] == [(0.0, "v0"), (4.3, "v2")]
     assert r.checks["stale_reads"]["count"] == 0
     assert check_linearizable(r.history, initial={"x": "v0"}).linearizable is True
     assert r.checks["convergence"]["converged"] is True
-    kinds = [(m.kind, m.src, m.status) for m in r.messages if 4.0 <= m.sent < 4.2]
+    kinds = [(m.kind, m.src, m.status) for m in r.messages if 4.0 <= m.sent < 4.4]
     assert kinds == [("prepare", "G1", "delivered"), ("ack", "G2", "delivered"),
                      ("commit", "G1", "cut")]
 

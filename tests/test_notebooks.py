@@ -21,6 +21,11 @@ from nbclient import NotebookClient
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent.parent / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]-*.ipynb"))
+#: The same notebooks with a Chinese narrative (same code, ``LANG = "zh"``).
+ZH_NOTEBOOKS = sorted((NOTEBOOK_DIR / "zh").glob("[0-9][0-9]-*.ipynb"))
+#: A code cell tagged ``output-contains:TEXT`` must show TEXT when run: what the
+#: narrative promises (a counterexample, a unit in a column name) is really there.
+CONTAINS_TAG = "output-contains:"
 STRIP = NOTEBOOK_DIR / "strip.py"
 
 #: Seconds one notebook may take, start of kernel to last cell (each needs ~10-25 s).
@@ -38,10 +43,43 @@ def test_the_course_notebooks_are_all_here():
         "02-availability-vs-consistency.ipynb",
         "03-quorums-and-staleness.ipynb",
         "04-write-your-own-property.ipynb",
+        "07-what-etcd-does.ipynb",
     ]
     readme = (NOTEBOOK_DIR / "README.md").read_text(encoding="utf-8")
     for p in NOTEBOOKS:
         assert p.name in readme, f"notebooks/README.md does not list {p.name}"
+    assert [p.name for p in ZH_NOTEBOOKS] == [p.name for p in NOTEBOOKS]
+    for p in ZH_NOTEBOOKS:
+        assert f"zh/{p.name}" in readme, f"notebooks/README.md does not list zh/{p.name}"
+
+
+def _code(path: Path) -> list[str]:
+    return [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+
+
+@pytest.mark.parametrize("path", ZH_NOTEBOOKS, ids=lambda p: p.stem)
+def test_the_chinese_notebooks_run_the_same_code(path: Path):
+    """Same cells, same statements; only LANG, comments and the words printed differ."""
+    import ast
+    import re
+
+    zh = nbformat.read(path, as_version=4)
+    en = nbformat.read(NOTEBOOK_DIR / path.name, as_version=4)
+    assert [c.cell_type for c in zh.cells] == [c.cell_type for c in en.cells]
+
+    def shape(src: str) -> str:
+        tree = ast.parse("\n".join(x for x in src.splitlines() if not x.startswith("%")))
+        for node in ast.walk(tree):  # strings are words, not code
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                node.value = ""
+        return ast.dump(tree)
+
+    for i, (a, b) in enumerate(zip(_code(path), _code(NOTEBOOK_DIR / path.name), strict=True)):
+        assert shape(a) == shape(b), f"{path.name} code cell {i} differs from the English one"
+    assert 'LANG = "zh"' in _code(path)[0]
+    narrative = "".join(c.source for c in zh.cells if c.cell_type == "markdown")
+    han = len(re.findall(r"[\u4e00-\u9fff]", narrative))
+    assert han > 0.3 * len(re.sub(r"\s", "", narrative)), "the narrative is not Chinese"
 
 
 def test_the_kernel_is_this_python():
@@ -58,14 +96,16 @@ def test_the_kernel_is_this_python():
 
 @pytest.mark.slow
 @pytest.mark.timeout(NOTEBOOK_TIMEOUT)
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS + ZH_NOTEBOOKS,
+                         ids=lambda p: f"{p.parent.name}-{p.stem}" if p.parent.name == "zh"
+                         else p.stem)
 def test_notebook_runs_top_to_bottom(path: Path):
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
         nb,
         kernel_name="python3",
         timeout=CELL_TIMEOUT,
-        resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
+        resources={"metadata": {"path": str(path.parent)}},
     )
     # Agg: no window may ever open; the notebooks' `%matplotlib inline` renders
     # their figures to PNG exactly as in Jupyter.
@@ -73,6 +113,15 @@ def test_notebook_runs_top_to_bottom(path: Path):
 
     images = 0
     for i, cell in enumerate(nb.cells, start=1):
+        shown = "".join(
+            out.get("text", "") + out.get("data", {}).get("text/plain", "")
+            + out.get("data", {}).get("text/html", "")
+            for out in cell.get("outputs", [])
+        )
+        for tag in cell.get("metadata", {}).get("tags", []):
+            if tag.startswith(CONTAINS_TAG):
+                want = tag[len(CONTAINS_TAG):]
+                assert want in shown, f"{path.name} cell {i} should show {want!r}"
         for out in cell.get("outputs", []):
             if out.output_type == "stream" and out.name == "stderr":
                 pytest.fail(f"{path.name} cell {i} wrote to stderr:\n{out.text}")
@@ -89,7 +138,7 @@ def test_notebook_runs_top_to_bottom(path: Path):
 
 
 def test_notebooks_are_stored_without_outputs():
-    for path in NOTEBOOKS:
+    for path in NOTEBOOKS + ZH_NOTEBOOKS:
         nb = nbformat.read(path, as_version=4)
         nbformat.validate(nb)
         for i, cell in enumerate(nb.cells, start=1):

@@ -65,7 +65,7 @@ def test_bad_plot_options_exit_2_before_anything_is_written(tmp_path, args, mess
 def test_lang_zh_prints_the_table_in_chinese(tmp_path):
     res = runner.invoke(app, ["run", "--no-write", "--lang", "zh"])
     assert res.exit_code == 0, res.output
-    assert "可用性" in res.output and "陈旧读" in res.output
+    assert "可用性" in res.output and "过期读" in res.output
 
 
 def test_plot_redraws_a_saved_run_exactly(tmp_path):

@@ -99,11 +99,16 @@ def test_the_lock_story_draws_g2_locked_where_the_policy_reported_it():
     r = _lock_run()
     # The policy says so through the run (Marked observations), not its internals.
     g2 = [(m.time, m.mark) for m in r.marks if m.node == "G2"]
-    assert g2 == [(4.05, "locked"), (7.15, None)]
+    assert [mark for _, mark in g2] == ["locked", None]
+    (t_lock, _), (t_unlock, _) = g2
+    # bob's requests refused because G2 was locked all fall inside that span.
+    refused = [op for op in r.history.operations()
+               if op.process == "bob" and op.type == "fail" and "locked" in op.complete.error]
+    assert refused and all(t_lock <= op.start < t_unlock for op in refused)
     fig = timeline(r)
     ax = fig.axes[0]
     (hatch,) = gids(ax, "locked:G2:x")
-    assert (hatch.get_x(), round(hatch.get_x() + hatch.get_width(), 6)) == (4.05, 7.15)
+    assert (hatch.get_x(), round(hatch.get_x() + hatch.get_width(), 6)) == (t_lock, t_unlock)
     (label,) = gids(ax, "lockedlabel:G2")
     assert label.get_text() == "G2 locked" and label.get_visible()
     rend = _renderer(fig)

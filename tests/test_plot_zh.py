@@ -27,7 +27,7 @@ def test_zh_draws_every_label_in_chinese_without_a_missing_glyph():
         for fmt in ("png", "svg", "pdf"):
             assert figure_bytes(fig, fmt)
     words = set(texts(fig))
-    assert {"G1 | G2 网络分区", "读 ✗ 拒绝", "读 v0 (陈旧)", "陈旧读", "时间 (秒)",
+    assert {"G1 | G2 网络分区", "读 ✗ 拒绝", "读 v0 (过期)", "过期读", "时间 (秒)",
             "副本", "客户端"} <= words
     assert "可用性 33% (分区期间 0%)" in fig.axes[0].get_title(loc="right")
     assert not {"replicas", "clients", "stale read"} & words

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from capsim import parse_scenario, simulate
 from capsim.cli import app
 from capsim.errors import ScenarioError
-from capsim.pbs.models import MODEL_NAMES, PBS_MODELS
+from capsim.latency import MODEL_NAMES, PBS_MODELS
 from capsim.pbs.montecarlo import simulate as monte_carlo
 from capsim.pbs.montecarlo import wilson_interval
 from capsim.scenario import LATENCY_PRESETS, LatencyPreset
@@ -185,4 +185,5 @@ def test_other_policies_run_unchanged_over_a_preset():
         r = simulate(sc, policy=policy)
         assert [op.type for op in r.history.operations()] == ["ok", "ok"], policy
         assert all(m.src != m.dst for m in r.messages), policy
-        assert all(0.2 < (m.end - m.sent) * 1000 < 200 for m in r.messages), policy
+        # LNKD-SSD draws from 0 ms up; the bound only says no message takes a WAN delay.
+        assert all(0.0 <= (m.end - m.sent) * 1000 < 200 for m in r.messages), policy

@@ -217,7 +217,7 @@ def test_plot_axes_show_one_line_per_policy_with_the_means(swept: Path) -> None:
 
 
 def test_mean_ci_uses_student_t() -> None:
-    from capsim.sweep.results import mean_ci, t975
+    from capsim.sweep.stats import mean_ci, t975
 
     mean, half, n = mean_ci([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, None])
     assert n == 10 and mean == 5.5

@@ -15,7 +15,7 @@ from capsim.check.latency import latency
 from capsim.check.linearizable import check_linearizable
 from capsim.check.staleness import stale_reads
 from capsim.history import History
-from capsim.result import Fault, TraceEntry
+from capsim.records import Fault, TraceEntry
 
 
 def run_checks(

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from capsim.history import Operation
-from capsim.result import Fault
+from capsim.records import Fault
 
 
 def _in(spans: Sequence[Fault], t: float) -> bool:

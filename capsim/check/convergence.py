@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from itertools import groupby
 from typing import Any
 
-from capsim.result import Fault, TraceEntry
+from capsim.records import Fault, TraceEntry
 
 
 def convergence(trace: Sequence[TraceEntry], faults: Sequence[Fault],
@@ -22,19 +22,32 @@ def convergence(trace: Sequence[TraceEntry], faults: Sequence[Fault],
     heal = max(ended) if ended else None
     down_at_end = {f.groups[0][0] for f in still if f.kind == "crash"}
     live = [n for n in nodes if n not in down_at_end]
-    state: dict[tuple[str, str], Any] = {}
-    keys = sorted({e.key for e in trace})
+    keys = {e.key for e in trace}
+    live_set = set(live)
+    # Per key, how many live replicas hold each value (by repr, so unhashable values
+    # count too); a key agrees when one value is held by all. Updated per trace entry,
+    # so the replay is one pass over the trace, whatever the number of keys and nodes.
+    holders: dict[str, dict[str, int]] = {k: {"None": len(live)} for k in keys}
+    state: dict[tuple[str, str], str] = {}
+    disagree = 0
     agree_since: float | None = 0.0
     start = heal if heal is not None else 0.0
 
-    def agree() -> bool:
-        return all(len({repr(state.get((n, k))) for n in live}) <= 1 for k in keys)
-
-    # Replay the trace one instant at a time to find when agreement last began.
     for now, entries in groupby(sorted(trace, key=lambda e: e.time), key=lambda e: e.time):
         for e in entries:
-            state[(e.node, e.key)] = e.value
-        if not agree():
+            if e.node not in live_set:
+                continue
+            counts = holders[e.key]
+            was_split = len(counts) > 1
+            old = state.get((e.node, e.key), "None")
+            new = repr(e.value)
+            state[(e.node, e.key)] = new
+            counts[old] -= 1
+            if not counts[old]:
+                del counts[old]
+            counts[new] = counts.get(new, 0) + 1
+            disagree += (len(counts) > 1) - was_split
+        if disagree:
             agree_since = None
         elif agree_since is None:
             agree_since = now

@@ -22,6 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from capsim.i18n import t
+
 _NO_INITIAL = object()
 
 
@@ -72,12 +74,14 @@ class OpFacts:
 
 def who(process: str) -> str:
     """Jepsen processes are numbers: say ``process 3``; capsim's are names."""
-    return f"process {process}" if process.lstrip("-").isdigit() else process
+    if process.lstrip("-").isdigit():
+        return t("process {process}", "en", process=process)
+    return process
 
 
 def possessive(process: str) -> str:
     name = who(process)
-    return f"{name}'" if name.endswith("s") else f"{name}'s"
+    return t("{who}'", "en", who=name) if name.endswith("s") else t("{who}'s", "en", who=name)
 
 
 def show_value(v: Any) -> str:
@@ -116,65 +120,76 @@ class _Clock:
 
 
 def _on(node: str | None, prep: str) -> str:
-    return f" {prep} {node}" if node else ""
+    """`` from G2`` / `` to G1`` / `` on G1``: the optional ``{where_opt}`` clause."""
+    if not node:
+        return ""
+    if prep == "from":
+        return t(" from {node}", "en", node=node)
+    if prep == "to":
+        return t(" to {node}", "en", node=node)
+    return t(" on {node}", "en", node=node)
 
 
 def describe(op: OpFacts, clock: _Clock) -> str:
     """One operation as a clause: who did what, where, and when."""
     span = (
-        f"from {clock(op.start)} to {clock(op.end)[2:]}"
+        t("from {start} to {end}", "en", start=clock(op.start), end=clock(op.end)[2:])
         if op.acknowledged
-        else f"started at {clock(op.start)}, no answer"
+        else t("started at {start}, no answer", "en", start=clock(op.start))
     )
+    v = show_value(op.value)
     if op.f == "read":
-        return f"{who(op.process)} read {show_value(op.value)}{_on(op.node, 'from')} ({span})"
+        return t("{who} read {value}{where_opt} ({span})", "en",
+                 who=who(op.process), value=v, where_opt=_on(op.node, "from"), span=span)
     if op.f == "write":
         if op.acknowledged:
-            return f"{who(op.process)} wrote {show_value(op.value)}{_on(op.node, 'to')} ({span})"
-        return (
-            f"{possessive(op.process)} write of {show_value(op.value)}{_on(op.node, 'to')} ({span})"
-        )
+            return t("{who} wrote {value}{where_opt} ({span})", "en",
+                     who=who(op.process), value=v, where_opt=_on(op.node, "to"), span=span)
+        return t("{whose} write of {value}{where_opt} ({span})", "en",
+                 whose=possessive(op.process), value=v, where_opt=_on(op.node, "to"), span=span)
     exp, new = op.value
-    verb = "changed" if op.acknowledged else "tried to change"
-    return (
-        f"{who(op.process)} {verb} {show_value(exp)} to {show_value(new)} with "
-        f"compare-and-set{_on(op.node, 'on')} ({span})"
-    )
+    fields = {"who": who(op.process), "expected": show_value(exp), "new": show_value(new),
+              "where_opt": _on(op.node, "on"), "span": span}
+    if op.acknowledged:
+        return t("{who} changed {expected} to {new} with compare-and-set{where_opt} ({span})",
+                 "en", **fields)
+    return t("{who} tried to change {expected} to {new} with compare-and-set{where_opt} ({span})",
+             "en", **fields)
 
 
 def _write_phrase(op: OpFacts) -> str:
     """``alice's write of v1 to G1`` / ``alice's compare-and-set from v0 to v1 on G1``."""
     if op.f == "write":
-        return f"{possessive(op.process)} write of {show_value(op.value)}{_on(op.node, 'to')}"
+        return t("{whose} write of {value}{where_opt}", "en", whose=possessive(op.process),
+                 value=show_value(op.value), where_opt=_on(op.node, "to"))
     exp, new = op.value
-    return (
-        f"{possessive(op.process)} compare-and-set from {show_value(exp)} to "
-        f"{show_value(new)}{_on(op.node, 'on')}"
-    )
+    return t("{whose} compare-and-set from {expected} to {new}{where_opt}", "en",
+             whose=possessive(op.process), expected=show_value(exp), new=show_value(new),
+             where_opt=_on(op.node, "on"))
 
 
 def _start_phrase(key: str, initial: Any) -> str:
     return (
-        f"{key} started with no value"
+        t("{key} started with no value", "en", key=key)
         if initial is None
-        else f"{key} started as {show_value(initial)}"
+        else t("{key} started as {value}", "en", key=key, value=show_value(initial))
     )
 
 
 def _never_written(op: OpFacts, key: str, initial: Any, clock: _Clock) -> str | None:
     if op.f == "read":
-        v = show_value(op.value)
-        return (
-            f"{who(op.process)} read {v}{_on(op.node, 'from')} at {clock(op.end)}, but no "
-            f"operation ever wrote {v} ({_start_phrase(key, initial)})."
-        )
+        return t("{who} read {value}{where_opt} at {time}, but no operation ever wrote "
+                 "{value} ({initial})."
+                 , "en", who=who(op.process), value=show_value(op.value),
+                 where_opt=_on(op.node, "from"), time=clock(op.end),
+                 initial=_start_phrase(key, initial))
     if op.f == "cas":
         exp, new = op.value
-        return (
-            f"{possessive(op.process)} compare-and-set from {show_value(exp)} to "
-            f"{show_value(new)}{_on(op.node, 'on')} succeeded at {clock(op.end)}, but {key} "
-            f"never held {show_value(exp)}: no operation wrote it ({_start_phrase(key, initial)})."
-        )
+        return t("{whose} compare-and-set from {expected} to {new}{where_opt} succeeded at "
+                 "{time}, but {key} never held {expected}: no operation wrote it ({initial}).",
+                 "en", whose=possessive(op.process), expected=show_value(exp),
+                 new=show_value(new), where_opt=_on(op.node, "on"), time=clock(op.end),
+                 key=key, initial=_start_phrase(key, initial))
     return None
 
 
@@ -192,28 +207,27 @@ def _earlier_writes(writers: Sequence[OpFacts], v: Any, clock: _Clock) -> str:
         return ""
     if len(writers) == 1:
         w = writers[0]
-        return (
-            f" The only write of {show_value(v)} ({possessive(w.process)}, acknowledged at "
-            f"{clock(w.end)}) had finished before that write began."
-        )
+        return t(" The only write of {value} ({whose}, acknowledged at {time}) had finished "
+                 "before that write began.", "en", value=show_value(v),
+                 whose=possessive(w.process), time=clock(w.end))
     last = max(writers, key=lambda w: w.end)
-    amount = "Both" if len(writers) == 2 else f"All {len(writers)}"
-    return (
-        f" {amount} writes of {show_value(v)} (the last acknowledged at "
-        f"{clock(last.end)}) had finished before that write began."
-    )
+    if len(writers) == 2:
+        return t(" Both writes of {value} (the last acknowledged at {time}) had finished "
+                 "before that write began.", "en", value=show_value(v), time=clock(last.end))
+    return t(" All {n} writes of {value} (the last acknowledged at {time}) had finished "
+             "before that write began.", "en", n=len(writers), value=show_value(v),
+             time=clock(last.end))
 
 
 def _saw(op: OpFacts, clock: _Clock) -> str:
     """``bob read v0 from G2 at t=3.05 s`` / ``bob's compare-and-set … succeeded at …``."""
     if op.f == "read":
-        where = _on(op.node, "from")
-        return f"{who(op.process)} read {show_value(op.value)}{where} at {clock(op.end)}"
+        return t("{who} read {value}{where_opt} at {time}", "en", who=who(op.process),
+                 value=show_value(op.value), where_opt=_on(op.node, "from"), time=clock(op.end))
     exp, new = op.value
-    return (
-        f"{possessive(op.process)} compare-and-set from {show_value(exp)} to {show_value(new)}"
-        f"{_on(op.node, 'on')} succeeded at {clock(op.end)}"
-    )
+    return t("{whose} compare-and-set from {expected} to {new}{where_opt} succeeded at {time}",
+             "en", whose=possessive(op.process), expected=show_value(exp), new=show_value(new),
+             where_opt=_on(op.node, "on"), time=clock(op.end))
 
 
 def _observers(ops: Sequence[OpFacts]) -> list[OpFacts]:
@@ -245,10 +259,9 @@ def _stale_read(ops: Sequence[OpFacts], key: str, initial: Any, clock: _Clock) -
         for w in sorted(candidates, key=lambda o: -(o.ret or 0)):
             if _ids(ops) != _ids([r, w, *sources]):
                 continue
-            return (
-                f"{_saw(r, clock)}, but {_write_phrase(w)} had already been acknowledged at "
-                f"{clock(w.end)}.{_earlier_writes(sources, v, clock)}"
-            )
+            return t("{saw}, but {write} had already been acknowledged at {time}.{earlier_opt}",
+                     "en", saw=_saw(r, clock), write=_write_phrase(w), time=clock(w.end),
+                     earlier_opt=_earlier_writes(sources, v, clock))
     return None
 
 
@@ -263,12 +276,13 @@ def _from_the_future(ops: Sequence[OpFacts], key: str, initial: Any, clock: _Clo
         if all(s.call > done for s in sources):
             first = min(sources, key=lambda s: s.start)
             which = (
-                f"the only write of {show_value(v)} ({possessive(first.process)}"
-                f"{_on(first.node, 'to')})"
+                t("the only write of {value} ({whose}{where_opt})", "en", value=show_value(v),
+                  whose=possessive(first.process), where_opt=_on(first.node, "to"))
                 if len(sources) == 1
-                else f"every write of {show_value(v)}"
+                else t("every write of {value}", "en", value=show_value(v))
             )
-            return f"{_saw(r, clock)}, but {which} started only later, at {clock(first.start)}."
+            return t("{saw}, but {which} started only later, at {time}.", "en",
+                     saw=_saw(r, clock), which=which, time=clock(first.start))
     return None
 
 
@@ -293,18 +307,17 @@ def _read_went_back(ops: Sequence[OpFacts], key: str, initial: Any, clock: _Cloc
     elif _all_finished_before(old_writers, earliest_new):
         last_old = max(old_writers, key=lambda w: w.end)
         first_new = min(new_writers, key=lambda w: w.start)
-        why = (
-            f"{show_value(second.value)} was written first: its write ended at "
-            f"{clock(last_old.end)}, before {_write_phrase(first_new)} began at "
-            f"{clock(first_new.start)}"
-        )
+        why = t("{value} was written first: its write ended at {time}, before {write} began "
+                "at {start}", "en", value=show_value(second.value), time=clock(last_old.end),
+                write=_write_phrase(first_new), start=clock(first_new.start))
     else:
         return None
-    return (
-        f"{who(second.process)} read {show_value(second.value)}{_on(second.node, 'from')} at "
-        f"{clock(second.end)}, but {who(first.process)} had already read the newer value "
-        f"{show_value(first.value)}{_on(first.node, 'from')} at {clock(first.end)} ({why})."
-    )
+    return t("{who} read {value}{where_opt} at {time}, but {other} had already read the newer "
+             "value {new}{other_where_opt} at {other_time} ({why}).", "en",
+             who=who(second.process), value=show_value(second.value),
+             where_opt=_on(second.node, "from"), time=clock(second.end),
+             other=who(first.process), new=show_value(first.value),
+             other_where_opt=_on(first.node, "from"), other_time=clock(first.end), why=why)
 
 
 def explain_violation(
@@ -326,28 +339,22 @@ def explain_violation(
     if text is None:
         text = _from_the_future(ops, key, initial, clock)
     if text is None:
-        items = "; ".join(describe(o, clock) for o in ops)
-        text = (
-            f"These {len(ops)} operations on {key} cannot be put in any one-at-a-time order "
-            f"that matches both what they returned and when they ran "
-            f"({_start_phrase(key, initial)}): {items}."
-        )
-    return f"Key {key}: {text}" if name_key else text
+        items = t("; ", "en").join(describe(o, clock) for o in ops)
+        text = t("These {n} operations on {key} cannot be put in any one-at-a-time order that "
+                 "matches both what they returned and when they ran ({initial}): {items}.", "en",
+                 n=len(ops), key=key, initial=_start_phrase(key, initial), items=items)
+    return t("Key {key}: {text}", "en", key=key, text=text) if name_key else text
 
 
 def explain_ok(n_ops: int, n_keys: int) -> str:
-    keys = "1 key" if n_keys == 1 else f"{n_keys} keys"
-    return (
-        f"All {n_ops} operations ({keys}) fit one one-at-a-time order that matches what "
-        "they returned and when they ran: the history is linearizable."
-    )
+    keys = t("1 key", "en") if n_keys == 1 else t("{n} keys", "en", n=n_keys)
+    return t("All {n} operations ({keys}) fit one one-at-a-time order that matches what they "
+             "returned and when they ran: the history is linearizable.", "en", n=n_ops, keys=keys)
 
 
 def explain_unknown(reason: str) -> str:
-    return (
-        f"No verdict: {reason}. The history may or may not be linearizable; "
-        "give the checker a larger budget to decide."
-    )
+    return t("No verdict: {reason}. The history may or may not be linearizable; give the "
+             "checker a larger budget to decide.", "en", reason=reason)
 
 
 __all__ = [

@@ -47,6 +47,7 @@ from capsim.check.explain import (
     explain_violation,
 )
 from capsim.history import History, Operation
+from capsim.i18n import t
 
 Verdict: TypeAlias = bool | Literal["unknown"]
 
@@ -583,8 +584,10 @@ def _budget_reason(
     status: str, key: str, budget_steps: int | None, budget_seconds: float | None
 ) -> str:
     if status == "steps":
-        return f"the step budget ({budget_steps:,} steps) ran out while checking key {key}"
-    return f"the time budget ({budget_seconds:g} s) ran out while checking key {key}"
+        return t("the step budget ({steps} steps) ran out while checking key {key}", "en",
+                 steps=f"{budget_steps:,}", key=key)
+    return t("the time budget ({seconds} s) ran out while checking key {key}", "en",
+             seconds=f"{budget_seconds:g}", key=key)
 
 
 def check_linearizable(

@@ -13,8 +13,10 @@ from typing import Annotated, Any
 
 import typer
 
-from capsim.cli.app import app
 from capsim.cli.common import die, user_errors
+from capsim.cli.plotopts import LANG_HELP, check_lang
+from capsim.cli.root import app
+from capsim.i18n import localize, t
 
 EXIT_LINEARIZABLE = 0
 EXIT_NOT_LINEARIZABLE = 1
@@ -35,7 +37,8 @@ def parse_initial(items: list[str]) -> dict[str, Any]:
     for item in items:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
-            raise die(f"--initial {item!r}: expected KEY=VALUE, e.g. --initial x=v0")
+            raise die(t("--initial {item}: expected KEY=VALUE, e.g. --initial x=v0", "en",
+                        item=repr(item)))
         try:
             value: Any = json.loads(raw)
         except json.JSONDecodeError:
@@ -88,6 +91,8 @@ def check(
             help="Give up after this many search steps (verdict unknown, exit 3).",
         ),
     ] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help=LANG_HELP,
+                                             callback=check_lang)] = None,
 ) -> None:
     """Check whether a history is linearizable and explain a violation in words.
 
@@ -112,9 +117,10 @@ def check(
         doc = {"history": str(history), "format": kind, "operations": n_ops, **result.to_dict()}
         typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
     else:
-        _print_human(history, kind, n_ops, keys, result)
+        _print_human(history, kind, n_ops, keys, result, lang)
     for k in unknown_keys:
-        typer.echo(f"note: --initial names key {k!r}, which the history never uses", err=True)
+        typer.echo(t("note: --initial names key {key}, which the history never uses", lang,
+                     key=repr(k)), err=True)
     if result.linearizable is True:
         raise typer.Exit(EXIT_LINEARIZABLE)
     if result.linearizable is False:
@@ -122,18 +128,30 @@ def check(
     raise typer.Exit(EXIT_UNKNOWN)
 
 
-def _print_human(history: Path, kind: str, n_ops: int, keys: list[str], result: Any) -> None:
-    key_word = "key" if len(keys) == 1 else "keys"
-    typer.echo(f"{history} ({kind}): {n_ops} operations on {len(keys)} {key_word}")
-    verdict = {True: "yes", False: "NO", "unknown": "unknown"}[result.linearizable]
+def _print_human(history: Path, kind: str, n_ops: int, keys: list[str], result: Any,
+                 lang: str | None = "en") -> None:
+    if len(keys) == 1:
+        head = t("{history} ({kind}): {n} operations on 1 key", lang, history=history,
+                 kind=kind, n=n_ops)
+    else:
+        head = t("{history} ({kind}): {n} operations on {keys} keys", lang, history=history,
+                 kind=kind, n=n_ops, keys=len(keys))
+    typer.echo(head)
+    verdict = {True: t("yes", lang), False: t("NO", lang),
+               "unknown": t("unknown", lang)}[result.linearizable]
     colour = {True: "green", False: "red", "unknown": "yellow"}[result.linearizable]
-    typer.echo("linearizable: " + typer.style(verdict, fg=colour, bold=True))
-    typer.echo(result.explanation)
+    typer.echo(t("linearizable: {verdict}", lang,
+                 verdict=typer.style(verdict, fg=colour, bold=True)))
+    typer.echo(localize(result.explanation, lang))
     if result.linearizable is False:
-        typer.echo(f"operations involved (invoke event index): {', '.join(map(str, result.ops))}")
+        typer.echo(t("operations involved (invoke event index): {ops}", lang,
+                     ops=", ".join(map(str, result.ops))))
         if result.break_time is not None:
             n_prefix = len(result.prefix_ops)
-            typer.echo(
-                f"longest linearizable prefix: {n_prefix} operation{'' if n_prefix == 1 else 's'}; "
-                f"it breaks at t={result.break_time:g} s (event {result.break_op})"
-            )
+            at = {"time": f"{result.break_time:g}", "event": result.break_op}
+            if n_prefix == 1:
+                typer.echo(t("longest linearizable prefix: 1 operation; it breaks at t={time} s "
+                             "(event {event})", lang, **at))
+            else:
+                typer.echo(t("longest linearizable prefix: {n} operations; it breaks at "
+                             "t={time} s (event {event})", lang, n=n_prefix, **at))

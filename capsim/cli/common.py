@@ -9,11 +9,31 @@ from contextlib import contextmanager
 import typer
 
 from capsim.errors import CapsimError
+from capsim.i18n import localize_lines, resolve_lang, t
+
+#: The language of this invocation: set by ``--lang`` (see ``plotopts.check_lang``),
+#: reset by the root callback; ``None`` means CAPSIM_LANG / the locale.
+_LANG: list[str | None] = [None]
+
+
+def use_lang(lang: str | None) -> None:
+    """Remember the reader's language for messages printed outside a command's body."""
+    _LANG[0] = lang
+
+
+def current_lang() -> str:
+    """The language errors and notes are printed in."""
+    return resolve_lang(_LANG[0])
 
 
 def die(message: str, code: int = 2) -> typer.Exit:
-    """Print ``error: message`` on stderr and return the Exit to raise."""
-    typer.echo(f"error: {message}", err=True)
+    """Print ``error: message`` on stderr and return the Exit to raise.
+
+    ``message`` is English (a sentence built with ``t(msgid, "en", …)``); it is
+    said in the reader's language here, where the language is known.
+    """
+    lang = current_lang()
+    typer.echo(t("error: {message}", lang, message=localize_lines(message, lang)), err=True)
     return typer.Exit(code)
 
 
@@ -23,9 +43,11 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except CapsimError as exc:
-        raise die(str(exc)) from None
+        lang = current_lang()
+        typer.echo(t("error: {message}", lang, message=exc.render(lang)), err=True)
+        raise typer.Exit(2) from None
     except KeyboardInterrupt:
-        typer.echo("interrupted", err=True)
+        typer.echo(t("interrupted", current_lang()), err=True)
         sys.exit(130)
 
 

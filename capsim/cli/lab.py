@@ -13,8 +13,9 @@ from typing import Annotated
 
 import typer
 
-from capsim.cli.app import app
 from capsim.cli.common import die, user_errors
+from capsim.cli.plotopts import LANG_HELP, check_lang
+from capsim.cli.root import app
 from capsim.lab.versions import DEFAULT_K8S
 
 lab_app = typer.Typer(
@@ -142,6 +143,13 @@ def manifests(
             "Service), a NetworkPolicy pair that cuts G1 from G2, and capsim live Jobs.",
         ),
     ] = False,
+    policy: Annotated[
+        str,
+        typer.Option(
+            "--policy", "-p",
+            help="Policies the live Jobs run the story under, comma-separated (with --live).",
+        ),
+    ] = "cp,ap",
 ) -> None:
     """Write the course's Kubernetes objects as current YAML, one file per topic.
 
@@ -156,7 +164,8 @@ def manifests(
 
         if out.exists() and not force:  # say so before spending time on the schemas
             raise OutputExistsError(f"{out} already exists; pass --force to replace it")
-        opts = m.options(k8s_version, image or m.DEFAULT_IMAGE, mysql_ip or m.DEFAULT_MYSQL_IP)
+        opts = m.options(k8s_version, image or m.DEFAULT_IMAGE, mysql_ip or m.DEFAULT_MYSQL_IP,
+                         policies=tuple(p.strip() for p in policy.split(",") if p.strip()))
         sets = ("course", "live") if live else ("course",)
         files = m.build(opts, sets)
         checked = m.validate(files, opts.k8s)
@@ -208,6 +217,10 @@ def steps(
 ) -> None:
     """Print a chapter's commands in order, each explained; --execute runs them.
 
+    minikube (and kubectl where no package repository serves it) are
+    downloaded from a domestic mirror with a sha256 check and installed in
+    ~/.local/bin, or in /usr/local/bin with --yes.
+
     Commands run as argument lists (never through a shell) and stop at the
     first failure, showing its stderr. Steps that need root or remove
     something also need --yes; they are marked in the listing.
@@ -225,7 +238,8 @@ def steps(
             raise die(f"--k8s-version: {exc}") from None
         url = normalise_url(mirror_url) if mirror_url else None
         ctx = Context.detect(os_release=os_release, mirror=url)
-        settings = s.Settings(k8s=k8s, manifests_dir=str(manifests_dir), image=DEFAULT_IMAGE)
+        settings = s.Settings(k8s=k8s, manifests_dir=str(manifests_dir), image=DEFAULT_IMAGE,
+                              system_bin=yes)
         ch = s.chapter(chapter.value, ctx, settings)
         if start > len(ch.steps):
             raise die(f"--from {start}: chapter {ch.name} has steps 1 to {len(ch.steps)}")
@@ -239,3 +253,46 @@ def steps(
 
         code = s.execute(ch, yes=yes, start=start, echo=typer.echo, resume_hint=resume)
     raise typer.Exit(code)
+
+
+class Tool(str, Enum):
+    minikube = "minikube"
+    kubectl = "kubectl"
+
+
+@lab_app.command()
+def fetch(
+    tool: Annotated[Tool, typer.Argument(help="Which binary.")],
+    to: Annotated[
+        Path | None,
+        typer.Option("--to", help="Folder to install into (default ~/.local/bin).",
+                     show_default=False),
+    ] = None,
+    k8s_version: Annotated[
+        str, typer.Option("--k8s-version", help="Kubernetes version of kubectl.")
+    ] = DEFAULT_K8S,
+    lang: Annotated[str | None, typer.Option("--lang", help=LANG_HELP,
+                                             callback=check_lang)] = None,
+) -> None:
+    """Download minikube or kubectl from a domestic mirror (upstream as fallback), check its sha256.
+
+    The mirror is DaoCloud's (files.m.daocloud.io), serving github.com and
+    dl.k8s.io files under their upstream paths; the .sha256 file comes from
+    the same source as the binary. Nothing is installed unless it matches.
+    """
+    with user_errors():
+        from capsim.i18n import localize
+        from capsim.lab import download
+        from capsim.lab.commands import Context
+        from capsim.lab.versions import k8s_minor
+
+        try:
+            k8s = k8s_minor(k8s_version)
+        except ValueError as exc:
+            raise die(f"--k8s-version: {exc}") from None
+        dest = to.expanduser() if to is not None else download.default_bin_dir(False)
+        arch = Context.detect().arch
+        download.fetch(tool.value, dest, arch=arch, k8s=k8s,
+                       echo=lambda line: typer.echo(localize(line, lang)))
+        if not download.on_path(dest):
+            typer.echo(localize(download.path_advice(dest), lang))

@@ -11,14 +11,24 @@ from typing import Annotated, Any
 
 import typer
 
-from capsim.cli.app import app
 from capsim.cli.common import die, split_csv, user_errors
-from capsim.cli.plotopts import (
-    LANG_HELP,
-    MESSAGES_HELP,
-    PLOT_HELP,
-    check_lang,
-    parse_formats,
+from capsim.cli.plotopts import parse_formats
+from capsim.cli.root import app
+from capsim.cli.runopts import (
+    ExportEdnOpt,
+    ForceOpt,
+    JsonOpt,
+    LangOpt,
+    MessagesOpt,
+    NoHtmlOpt,
+    NoPlotOpt,
+    NoWriteOpt,
+    NrwOpt,
+    OutOpt,
+    PlotOpt,
+    PolicyOpt,
+    ScenarioArg,
+    SeedOpt,
 )
 
 
@@ -111,6 +121,9 @@ def serve(
         help="Run timers K times faster (a driver with --speed K passes the same K).")] = 1.0,
     hold: Annotated[bool, typer.Option(
         help="Listen, but start the policy only when a driver says 'start'.")] = False,
+    seed: Annotated[int, typer.Option(
+        help="The run's seed; the policy's own random generator (raft's election "
+        "timeouts) is seeded from it and the node's name.")] = 0,
     lifeline: Annotated[bool, typer.Option(
         help="Exit when standard input closes (used by `capsim live`).")] = False,
     standby: Annotated[bool, typer.Option(
@@ -120,6 +133,20 @@ def serve(
     self_link: Annotated[str | None, typer.Option(
         help="HOST:PORT that relays this replica's messages to itself (a `capsim live` "
         "proxy); without it they are handed back at once.")] = None,
+    secret_file: Annotated[Path | None, typer.Option(
+        help="File holding the cluster secret (default: $CAPSIM_SECRET_FILE, or the secret "
+        "itself in $CAPSIM_SECRET). Peer and control messages must be signed with it.")
+    ] = None,
+    insecure: Annotated[bool, typer.Option(
+        help="Run without a secret: accept unsigned peer and control messages from anyone "
+        "who can connect (one laptop, nothing else on the network).")] = False,
+    signed_clients: Annotated[bool, typer.Option(
+        help="Also refuse client requests and watches that are not signed with the secret "
+        "(by default anyone who can connect may read and write).")] = False,
+    max_conns: Annotated[int, typer.Option(
+        help="Connections held open at once; more are refused.")] = 64,
+    idle_timeout: Annotated[float, typer.Option(
+        help="Seconds an unauthenticated connection may take to send a whole line.")] = 60.0,
 ) -> None:
     """Run one replica of a policy as a real TCP server (JSON Lines; see docs/live.md).
 
@@ -147,6 +174,14 @@ def serve(
         except ValueError as exc:
             raise die(str(exc)) from None
         get_policy(policy)
+        from capsim.i18n import t
+        from capsim.live.auth import load_secret
+
+        secret = load_secret(secret_file)
+        if secret is not None and insecure:
+            raise die(t("--insecure and a cluster secret contradict each other; give one."))
+        if max_conns < 1 or not idle_timeout > 0:
+            raise die(t("--max-conns and --idle-timeout must be positive."))
         init: dict[str, Any] = {}
         pparams: dict[str, Any] = {}
         tmo = 1.0
@@ -172,9 +207,16 @@ def serve(
             cfg = ServerConfig(node=node, peers=peers, policy=policy, nodes=order,
                                initial=init, params=pparams,
                                timeout=tmo if timeout is None else timeout,
-                               speed=speed, data=data, hold=hold, self_link=own)
+                               speed=speed, data=data, hold=hold, self_link=own, seed=seed,
+                               secret=secret, client_auth=signed_clients,
+                               max_conns=max_conns, idle_timeout=idle_timeout)
         except CapsimError as exc:
             raise die(str(exc)) from None
+        if secret is None and not insecure:
+            raise die(t("capsim serve needs the cluster secret: set CAPSIM_SECRET (at least 16 "
+                        "characters, the same on every replica and for the driver) or pass "
+                        "--secret-file FILE. On a laptop with nothing else on the network, "
+                        "--insecure runs without one."))
 
         def announce(info: dict[str, Any]) -> None:
             sys.stdout.write(json.dumps(info) + "\n")
@@ -200,24 +242,16 @@ def serve(
 
 @app.command()
 def live(
-    scenario: Annotated[Path | None, typer.Argument(
-        help="Scenario YAML file (default: the built-in seed story).", show_default=False)
-    ] = None,
-    policy: Annotated[str | None, typer.Option(
-        "--policy", "-p", help="Policy or comma-separated policies, e.g. cp,ap.")] = None,
+    scenario: ScenarioArg = None,
+    policy: PolicyOpt = None,
     speed: Annotated[float, typer.Option(
         help="Run K times faster than the scenario's clock (times are scaled back).")] = 1.0,
-    seed: Annotated[int | None, typer.Option(
-        help="Seed for the workload and the proxies' delays (default: the scenario's).")
-    ] = None,
-    out: Annotated[Path | None, typer.Option(
-        "--out", "-o", help="Run folder to write (default: runs/<scenario name>-live).")] = None,
-    force: Annotated[bool, typer.Option(
-        "--force", "-f", help="Replace the run folder if it exists.")] = False,
-    as_json: Annotated[bool, typer.Option(
-        "--json", help="Print the results as JSON instead of a table.")] = False,
-    no_write: Annotated[bool, typer.Option(
-        "--no-write", help="Print only; write no run folder.")] = False,
+    seed: SeedOpt = None,
+    nrw: NrwOpt = None,
+    out: OutOpt = None,
+    force: ForceOpt = False,
+    as_json: JsonOpt = False,
+    no_write: NoWriteOpt = False,
     attach: Annotated[str | None, typer.Option(
         help="Drive running replicas instead of starting processes: G1=HOST:PORT,G2=HOST:PORT.")
     ] = None,
@@ -227,55 +261,87 @@ def live(
     isolation: Annotated[str, typer.Option(
         help="proxy (default): faults through capsim's proxies on 127.0.0.1. "
         "netns: separate network namespaces (not available yet).")] = "proxy",
-    plot: Annotated[str | None, typer.Option("--plot", help=PLOT_HELP)] = None,
-    no_plot: Annotated[bool, typer.Option(
-        "--no-plot", help="Write no pictures (redraw later: capsim plot).")] = False,
-    messages: Annotated[bool, typer.Option("--messages", help=MESSAGES_HELP)] = False,
-    lang: Annotated[str, typer.Option("--lang", help=LANG_HELP, callback=check_lang)] = "en",
+    secret_file: Annotated[Path | None, typer.Option(
+        help="With --attach: file holding the replicas' cluster secret (default: "
+        "$CAPSIM_SECRET_FILE or $CAPSIM_SECRET). Without --attach a fresh secret is made.")
+    ] = None,
+    plot: PlotOpt = None,
+    no_plot: NoPlotOpt = False,
+    messages: MessagesOpt = False,
+    export_edn: ExportEdnOpt = False,
+    lang: LangOpt = None,
+    no_html: NoHtmlOpt = False,
 ) -> None:
     """Run a scenario on real replica processes, break the real network, check the history.
 
     Prints the same table and writes the same run folder as `capsim run`, so
-    `capsim check` and `capsim plot` work on it.
+    `capsim check` and `capsim plot` work on it. If the harness itself fails
+    (a replica that will not start or restart, a proxy or a watch that stops),
+    the run exits 1 with the reason and writes nothing.
     """
     if plot is not None and no_plot:
         raise die("--plot and --no-plot contradict each other; give one")
     formats = () if no_plot else parse_formats(plot)
-    with user_errors():
-        from capsim.atomic import commit_dir, staging_dir
-        from capsim.cli.run import print_results, write_results
-        from capsim.live.driver import run_live
-        from capsim.scenario import load_scenario, seed_scenario
+    import signal
 
-        if isolation == "netns":
-            raise die(_NETNS_MISSING)
-        if isolation != "proxy":
-            raise die(f"--isolation must be proxy or netns (got {isolation!r})")
-        if speed <= 0:
-            raise die(f"--speed must be positive (got {speed:g})")
-        sc = seed_scenario() if scenario is None else load_scenario(scenario)
-        targets = _members([attach], "--attach") if attach else None
-        policies = split_csv(policy) or sc.policies
-        target = out if out is not None else Path("runs") / f"{sc.name}-live"
-        staged = None if no_write else staging_dir(target, force=force)
-        try:
+    staged = None
+    reaper = None
+    try:
+        with user_errors():
+            from capsim.atomic import commit_dir, staging_dir
+            from capsim.cli.run import _nrw_params, print_results, write_results
+            from capsim.live.auth import load_secret
+            from capsim.live.driver import HarnessError, run_live
+            from capsim.live.reaper import Reaper
+            from capsim.scenario import load_scenario, seed_scenario
+
+            if isolation == "netns":
+                raise die(_NETNS_MISSING)
+            if isolation != "proxy":
+                raise die(f"--isolation must be proxy or netns (got {isolation!r})")
+            if not speed > 0 or speed == float("inf"):
+                raise die(f"--speed must be positive (got {speed:g})")
+            sc = seed_scenario() if scenario is None else load_scenario(scenario)
+            targets = _members([attach], "--attach") if attach else None
+            secret = load_secret(secret_file) if targets is not None else None
+            policies = split_csv(policy) or sc.policies
+            quorum_params = _nrw_params(nrw, policies, len(sc.nodes))
+            target = out if out is not None else Path("runs") / f"{sc.name}-live"
+            reaper = Reaper()
+            staged = None if no_write else staging_dir(target, force=force)
+            if staged is not None:
+                reaper.add(staged)
             results = []
             for p in policies:
                 if not as_json:
                     typer.echo(f"live: {sc.name} under {p} at speed {speed:g} "
                                f"({sc.duration / speed:.1f} s)…", err=True)
-                results.append(run_live(sc, policy=p, seed=seed, speed=speed,
-                                        attach=targets, nemesis=nemesis))
+                try:
+                    results.append(run_live(
+                        sc, policy=p, seed=seed, speed=speed, attach=targets, nemesis=nemesis,
+                        params=quorum_params if p == "quorum" else None, secret=secret,
+                        reaper=reaper))
+                except HarnessError as exc:
+                    raise die(str(exc), code=1) from None
             if staged is not None:
-                write_results(results, staged, formats=formats, messages=messages, lang=lang)
+                write_results(results, staged, export_edn=export_edn, formats=formats,
+                              messages=messages, lang=lang or "en", html=not no_html)
                 commit_dir(staged, target, force=force)
+                reaper.forget(staged)
                 staged = None
-        finally:
-            if staged is not None:
-                import shutil
+    finally:
+        # A Ctrl-C during the clean-up must not break it (nor print a traceback).
+        if staged is not None:
+            import shutil
 
-                shutil.rmtree(staged, ignore_errors=True)
-        print_results(results, as_json, None if no_write else target, lang)
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            shutil.rmtree(staged, ignore_errors=True)
+            if reaper is not None:
+                reaper.forget(staged)
+            signal.signal(signal.SIGINT, previous)
+        if reaper is not None:
+            reaper.close()
+    print_results(results, as_json, None if no_write else target, lang)
 
 
 _NETNS_MISSING = (

@@ -10,8 +10,9 @@ from typing import Annotated, Any
 
 import typer
 
-from capsim.cli.app import app
 from capsim.cli.common import die, user_errors
+from capsim.cli.plotopts import LANG_HELP, check_lang
+from capsim.cli.root import app
 
 
 class _Method(str, Enum):
@@ -158,6 +159,8 @@ def pbs(
         typer.Option("--plot", help="Save the t-visibility curve to this file (.png, .svg, .pdf)."),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite the --plot file.")] = False,
+    lang: Annotated[str | None, typer.Option("--lang", help=LANG_HELP,
+                                             callback=check_lang)] = None,
 ) -> None:
     with user_errors():
         if not 0.0 < target <= 1.0:
@@ -166,7 +169,7 @@ def pbs(
             raise die(f"--t-max {t_max}: must be a positive number of milliseconds")
         try:
             n, r, w = parse_nrw(nrw)
-            from capsim.pbs.models import get_model
+            from capsim.latency import get_model
 
             latency = get_model(model)
         except ValueError as exc:
@@ -232,12 +235,12 @@ def pbs(
             doc["k_staleness"] = {"k": k, "p_within_k_versions": k_value}
 
         if plot is not None:
-            _save_plot(result, plot, t_max=t_max, target=target, t_target=t_reported)
+            _save_plot(result, plot, t_max=t_max, target=target, t_target=t_reported, lang=lang)
 
         if as_json:
             typer.echo(json.dumps(doc, indent=2))
             return
-        _print_report(doc, times, result, plot)
+        _print_report(doc, times, result, plot, lang)
 
 
 def _check_plot_target(path: Path, force: bool) -> None:
@@ -250,52 +253,71 @@ def _check_plot_target(path: Path, force: bool) -> None:
 
 
 def _save_plot(
-    result: Any, path: Path, *, t_max: float, target: float, t_target: float | None
+    result: Any, path: Path, *, t_max: float, target: float, t_target: float | None,
+    lang: str | None = "en",
 ) -> None:
+    import contextlib
     import io
 
     from capsim.atomic import write_bytes
+    from capsim.i18n import localize_figure, resolve_lang, t
     from capsim.pbs.plot import t_visibility_figure
 
-    fig = t_visibility_figure(result, t_max=t_max, target=target, t_target=t_target)
-    buf = io.BytesIO()
-    fig.savefig(buf, format=path.suffix.lower().lstrip("."), dpi=120, facecolor="white")
+    fonts: Any = contextlib.nullcontext(resolve_lang(lang))
+    if resolve_lang(lang) == "zh":
+        from capsim.plot.style import plot_context
+
+        fonts = plot_context("zh")  # a CJK font (or English, with a warning, without one)
+    with fonts as drawn_lang:
+        title = t(
+            "t-visibility: N={n} R={r} W={w} on {model} ({trials} trials, seed {seed})",
+            drawn_lang, n=result.n, r=result.r, w=result.w, model=result.model,
+            trials=f"{result.trials:,}", seed=result.seed)
+        fig = t_visibility_figure(result, t_max=t_max, target=target, t_target=t_target,
+                                  title=title)
+        localize_figure(fig, drawn_lang)  # the labels are catalogue sentences
+        buf = io.BytesIO()
+        fig.savefig(buf, format=path.suffix.lower().lstrip("."), dpi=120, facecolor="white")
     write_bytes(path, buf.getvalue())
 
 
-def _print_report(doc: dict[str, Any], times: list[float], result: Any, plot: Path | None) -> None:
+def _print_report(doc: dict[str, Any], times: list[float], result: Any, plot: Path | None,
+                  lang: str | None = "en") -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from capsim.i18n import t
     from capsim.pbs.paper import P_CONSISTENT_AT_COMMIT, published
 
     console = Console()
     n, r, w = doc["n"], doc["r"], doc["w"]
     kind = (
-        "strict quorum (R+W > N): every read overlaps the last write"
+        t("strict quorum (R+W > N): every read overlaps the last write", lang)
         if doc["strict_quorum"]
-        else "partial quorum (R+W <= N): reads can be stale"
+        else t("partial quorum (R+W <= N): reads can be stale", lang)
     )
     target = doc["target"]
     pct = _fmt_pct(target)
     t_rep = doc["t_visibility_ms"]
     table = Table(
-        title=f"N={n} R={r} W={w} on {doc['model']}: {kind}",
-        caption=f"{doc['trials']:,} trials, seed {doc['seed']}",
+        title=t("N={n} R={r} W={w} on {model}: {kind}", lang, n=n, r=r, w=w,
+                model=doc["model"], kind=kind),
+        caption=t("{trials} trials, seed {seed}", lang, trials=f"{doc['trials']:,}",
+                  seed=doc["seed"]),
     )
-    table.add_column("t after commit (ms)", justify="right")
-    table.add_column("P(consistent read)", justify="right")
-    table.add_column("95% interval", justify="right")
+    table.add_column(t("t after commit (ms)", lang), justify="right")
+    table.add_column(t("P(consistent read)", lang), justify="right")
+    table.add_column(t("{pct} interval", lang, pct="95%"), justify="right")
     rows = list(times)
     if t_rep is not None and t_rep not in rows:
         rows.append(t_rep)
-    for t in sorted(rows):
-        lo, hi = result.interval(t)
-        mark = t == t_rep
-        label = _fmt_ms(t) + (f"  <- {pct}" if mark else "")
+    for at in sorted(rows):
+        lo, hi = result.interval(at)
+        mark = at == t_rep
+        label = _fmt_ms(at) + (f"  <- {pct}" if mark else "")
         table.add_row(
             label,
-            f"{result.p_consistent(t):.4%}",
+            f"{result.p_consistent(at):.4%}",
             f"{lo:.4%} .. {hi:.4%}",
             style="bold" if mark else None,
         )
@@ -304,41 +326,39 @@ def _print_report(doc: dict[str, Any], times: list[float], result: Any, plot: Pa
     if doc["method"] == "paper":
         sweep = doc["paper_sweep"]
         if sweep["t_ms"] is None:
-            console.print(
-                f"t for {pct} consistent reads (paper's sweep): not reached on the paper's grid; "
-                f"the quantile method gives {_fmt_ms(doc['t_quantile_ms'])} ms"
-            )
+            console.print(t(
+                "t for {pct} consistent reads (paper's sweep): not reached on the paper's grid; "
+                "the quantile method gives {quantile} ms", lang, pct=pct,
+                quantile=_fmt_ms(doc["t_quantile_ms"])))
         else:
-            console.print(
-                f"t for {pct} consistent reads: [bold]{_fmt_ms(sweep['t_ms'])} ms[/bold] "
-                f"(paper's sweep: first grid t where {sweep['trials_per_t']:,} fresh trials "
-                f"reached it; the quantile method gives {_fmt_ms(doc['t_quantile_ms'])} ms)"
-            )
+            console.print(t(
+                "t for {pct} consistent reads: [bold]{ms} ms[/bold] (paper's sweep: first grid t "
+                "where {trials} fresh trials reached it; the quantile method gives {quantile} ms)",
+                lang, pct=pct, ms=_fmt_ms(sweep["t_ms"]), trials=f"{sweep['trials_per_t']:,}",
+                quantile=_fmt_ms(doc["t_quantile_ms"])))
     else:
-        console.print(
-            f"t for {pct} consistent reads: [bold]{_fmt_ms(doc['t_quantile_ms'])} ms[/bold] "
-            f"(the {pct} quantile of the staleness window)"
-        )
-    console.print(
-        f"P(consistent) right at commit: {doc['p_consistent_at_commit']:.2%}    "
-        f"99.9th percentile latency: read {_fmt_ms(doc['read_latency_p999_ms'])} ms, "
-        f"write {_fmt_ms(doc['write_latency_p999_ms'])} ms"
-    )
+        console.print(t(
+            "t for {pct} consistent reads: [bold]{ms} ms[/bold] (the {pct} quantile of the "
+            "staleness window)", lang, pct=pct, ms=_fmt_ms(doc["t_quantile_ms"])))
+    console.print(t(
+        "P(consistent) right at commit: {p}    99.9th percentile latency: read {read} ms, "
+        "write {write} ms", lang, p=f"{doc['p_consistent_at_commit']:.2%}",
+        read=_fmt_ms(doc["read_latency_p999_ms"]), write=_fmt_ms(doc["write_latency_p999_ms"])))
     row = published(doc["model"], n, r, w)
     if row is not None:
         extra = ""
         if (r, w) == (1, 1):
-            extra = f", P(consistent) at commit {P_CONSISTENT_AT_COMMIT[doc['model']]:.1%}"
-        t_note = f"t for 99.9% {_fmt_ms(row.t_visibility)} ms (paper's sweep), "
-        console.print(
-            f"[dim]The paper (Table 4): {t_note}latency read {_fmt_ms(row.read_latency)} ms, "
-            f"write {_fmt_ms(row.write_latency)} ms{extra}[/dim]"
-        )
+            extra = t(", P(consistent) at commit {p}", lang,
+                      p=f"{P_CONSISTENT_AT_COMMIT[doc['model']]:.1%}")
+        console.print("[dim]" + t(
+            "The paper (Table 4): t for 99.9% {ms} ms (paper's sweep), latency read {read} ms, "
+            "write {write} ms{extra}", lang, ms=_fmt_ms(row.t_visibility),
+            read=_fmt_ms(row.read_latency), write=_fmt_ms(row.write_latency), extra=extra)
+            + "[/dim]")
     if "k_staleness" in doc:
         ks = doc["k_staleness"]
-        console.print(
-            f"k-staleness (closed form, no waiting): P(a read returns one of the last "
-            f"{ks['k']} versions) = {ks['p_within_k_versions']:.4%}"
-        )
+        console.print(t(
+            "k-staleness (closed form, no waiting): P(a read returns one of the last {k} "
+            "versions) = {p}", lang, k=ks["k"], p=f"{ks['p_within_k_versions']:.4%}"))
     if plot is not None:
-        console.print(f"plot: {plot}")
+        console.print(t("plot: {path}", lang, path=plot))

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from capsim.cli.common import die, split_csv
+from capsim.cli.common import die, split_csv, use_lang
+from capsim.i18n import resolve_lang
 
 if TYPE_CHECKING:
     from capsim.result import RunResult
@@ -21,8 +22,10 @@ if TYPE_CHECKING:
 PLOT_FORMATS = ("png", "svg", "pdf")
 LANGS = ("en", "zh")
 PLOT_HELP = "Picture formats to write, comma-separated: png, svg, pdf. Default: png."
-LANG_HELP = "Language of plot labels and the table: en or zh (Simplified Chinese)."
+LANG_HELP = ("Language of everything printed and drawn: en or zh (Simplified Chinese). "
+             "Default: CAPSIM_LANG, else the locale, else en.")
 MESSAGES_HELP = "Also draw messages.<fmt>: every message between replicas (space-time diagram)."
+NO_HTML_HELP = "Write no report.html (the page to hover, scrub and step through the run)."
 
 
 def parse_formats(value: str | None) -> tuple[str, ...]:
@@ -37,10 +40,18 @@ def parse_formats(value: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
 
 
-def check_lang(value: str) -> str:
-    """Typer callback: ``--lang`` must be a language capsim speaks."""
+def check_lang(value: str | None) -> str:
+    """Typer callback: ``--lang`` must be a language capsim speaks.
+
+    Without ``--lang`` the language comes from ``CAPSIM_LANG``, then the
+    locale (``LC_ALL``/``LC_MESSAGES``/``LANG``); it also becomes the language
+    of this invocation's error messages.
+    """
+    if value is None:
+        value = resolve_lang(None)
     if value not in LANGS:
         raise typer.BadParameter(f"{value!r} is not one of {', '.join(LANGS)}")
+    use_lang(value)
     return value
 
 
@@ -60,4 +71,11 @@ def draw_plots(results: list[RunResult], folder: Path, formats: tuple[str, ...],
     return paths
 
 
-__all__ = ["LANGS", "PLOT_FORMATS", "check_lang", "draw_plots", "parse_formats"]
+def write_html(results: list[RunResult], folder: Path, *, lang: str) -> Path:
+    """Write the run's ``report.html`` into ``folder`` (all policies on one page)."""
+    from capsim.report_html import write_report
+
+    return write_report(results, folder, lang=lang)
+
+
+__all__ = ["LANGS", "PLOT_FORMATS", "check_lang", "draw_plots", "parse_formats", "write_html"]

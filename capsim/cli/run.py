@@ -8,15 +8,24 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from capsim.cli.app import app
 from capsim.cli.common import die, split_csv, user_errors
-from capsim.cli.plotopts import (
-    LANG_HELP,
-    MESSAGES_HELP,
-    PLOT_HELP,
-    check_lang,
-    draw_plots,
-    parse_formats,
+from capsim.cli.plotopts import draw_plots, parse_formats, write_html
+from capsim.cli.root import app
+from capsim.cli.runopts import (
+    ExportEdnOpt,
+    ForceOpt,
+    JsonOpt,
+    LangOpt,
+    MessagesOpt,
+    NoHtmlOpt,
+    NoPlotOpt,
+    NoWriteOpt,
+    NrwOpt,
+    OutOpt,
+    PlotOpt,
+    PolicyOpt,
+    ScenarioArg,
+    SeedOpt,
 )
 
 if TYPE_CHECKING:
@@ -46,8 +55,12 @@ def write_results(
     formats: tuple[str, ...] = (),
     messages: bool = False,
     lang: str = "en",
+    html: bool = True,
 ) -> None:
-    """Fill a staging folder: one run's files, or a sub-folder per policy, plus pictures."""
+    """Fill a staging folder: one run's files, or a sub-folder per policy, plus pictures.
+
+    ``html`` adds report.html: one page with every policy on one time axis.
+    """
     if len(results) == 1:
         write_run(results[0], folder, export_edn=export_edn)
     else:
@@ -55,69 +68,34 @@ def write_results(
             (folder / r.policy).mkdir()
             write_run(r, folder / r.policy, export_edn=export_edn)
     if formats:
-        draw_plots(results, folder, formats, messages=messages, lang=lang)
+        draw_plots(results, folder, formats, messages=messages, lang=lang or "en")
+    if html:
+        write_html(results, folder, lang=lang or "en")
 
 
 @app.command()
 def run(
-    scenario: Annotated[
-        Path | None,
-        typer.Argument(
-            help="Scenario YAML file. Without one, runs the built-in seed story "
-            "(same as scenarios/partition.yaml) under cp and ap.",
-            show_default=False,
-        ),
-    ] = None,
-    policy: Annotated[
-        str | None,
-        typer.Option(
-            "--policy", "-p",
-            help="Policy or comma-separated policies, e.g. cp,ap. Default: the scenario's.",
-        ),
-    ] = None,
-    seed: Annotated[
-        int | None, typer.Option(help="Seed for the run (default: the scenario's).")
-    ] = None,
-    nrw: Annotated[
-        str | None,
-        typer.Option(
-            "--nrw", metavar="N,R,W",
-            help="Replicas, read replies and write acks of the quorum policy, e.g. 3,1,1 "
-            "(overrides the scenario's params: {quorum: …}).",
-        ),
-    ] = None,
-    out: Annotated[
-        Path | None,
-        typer.Option("--out", "-o", help="Run folder to write (default: runs/<scenario name>)."),
-    ] = None,
-    force: Annotated[
-        bool, typer.Option("--force", "-f", help="Replace the run folder if it exists.")
-    ] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the results as JSON instead of a table.")
-    ] = False,
-    no_write: Annotated[
-        bool, typer.Option("--no-write", help="Print only; write no run folder.")
-    ] = False,
-    plot: Annotated[str | None, typer.Option("--plot", help=PLOT_HELP)] = None,
-    no_plot: Annotated[
-        bool, typer.Option("--no-plot", help="Write no pictures (redraw later: capsim plot).")
-    ] = False,
-    messages: Annotated[bool, typer.Option("--messages", help=MESSAGES_HELP)] = False,
-    export_edn: Annotated[
-        bool,
-        typer.Option(
-            "--export-edn",
-            help="Also write history.edn, for Jepsen's Knossos checker (see docs/checker.md).",
-        ),
-    ] = False,
-    lang: Annotated[str, typer.Option("--lang", help=LANG_HELP, callback=check_lang)] = "en",
+    scenario: ScenarioArg = None,
+    policy: PolicyOpt = None,
+    seed: SeedOpt = None,
+    nrw: NrwOpt = None,
+    out: OutOpt = None,
+    force: ForceOpt = False,
+    as_json: JsonOpt = False,
+    no_write: NoWriteOpt = False,
+    plot: PlotOpt = None,
+    no_plot: NoPlotOpt = False,
+    messages: MessagesOpt = False,
+    export_edn: ExportEdnOpt = False,
+    lang: LangOpt = None,
+    no_html: NoHtmlOpt = False,
 ) -> None:
     """Run a scenario, check its history, print a table and write the run folder.
 
     With one policy the folder holds history.jsonl, result.json and
     messages.jsonl; with several, one sub-folder per policy.
-    Pictures: timeline.png per policy and, with several, compare.png.
+    Pictures: timeline.png per policy and, with several, compare.png;
+    report.html (open it in a browser) shows every policy on one page.
     """
     if plot is not None and no_plot:
         raise die("--plot and --no-plot contradict each other; give one")
@@ -145,7 +123,7 @@ def run(
             gc.freeze()
             if staged is not None:
                 write_results(results, staged, export_edn=export_edn, formats=formats,
-                              messages=messages, lang=lang)
+                              messages=messages, lang=lang or "en", html=not no_html)
                 commit_dir(staged, target, force=force)
                 staged = None
         finally:
@@ -176,7 +154,7 @@ def _nrw_params(text: str | None, policies: list[str], nodes: int) -> dict[str, 
 
 
 def print_results(results: list[RunResult], as_json: bool, target: Path | None,
-           lang: str = "en") -> None:
+           lang: str | None = "en") -> None:
     from capsim.report import summary_dict
 
     if as_json:
@@ -185,33 +163,40 @@ def print_results(results: list[RunResult], as_json: bool, target: Path | None,
         return
     from rich.console import Console
 
-    from capsim.report import render_table, story
+    from capsim.i18n import localize, t
+    from capsim.report import leadership_lines, render_table, story
 
     console = Console()
     sc = results[0].scenario
     if sc.description:
-        console.print(sc.description)
+        console.print(localize(sc.description, lang), highlight=False)
     for r in results:
-        lines = story(r)
+        lines = story(r, lang=lang)
         if lines:
             console.print(f"[bold]{r.policy}[/bold]")
             for line in lines:
                 console.print(f"  {line}", highlight=False)
     console.print(render_table(results, lang))
     for r in results:
+        for line in leadership_lines(r, lang):
+            console.print(f"[bold]{r.policy}[/bold]: {line}", highlight=False)
+    for r in results:
         lin = r.checks.get("linearizable") or {}
         if lin.get("explanation"):
-            console.print(f"[bold]{r.policy}[/bold]: {lin['explanation']}", highlight=False)
+            console.print(f"[bold]{r.policy}[/bold]: {localize(lin['explanation'], lang)}",
+                          highlight=False)
     if target is not None:
-        console.print(f"wrote {target}/", highlight=False)
+        console.print(t("wrote {folder}/", lang, folder=target), highlight=False)
 
 
 @app.command()
 def validate(
     files: Annotated[list[Path], typer.Argument(help="Scenario files to check.")],
+    lang: LangOpt = None,
 ) -> None:
     """Check scenario files without running them; exit 2 if any is invalid."""
     from capsim.errors import ScenarioError
+    from capsim.i18n import t
     from capsim.scenario import load_scenario
 
     bad = 0
@@ -220,10 +205,10 @@ def validate(
             sc = load_scenario(f)
         except ScenarioError as exc:
             bad += 1
-            typer.echo(f"error: {exc}", err=True)
+            typer.echo(t("error: {message}", lang, message=exc.render(lang)), err=True)
         else:
-            typer.echo(f"{f}: ok ({sc.name}: {len(sc.nodes)} nodes, "
-                       f"{len(sc.operations)} scheduled operations)")
+            typer.echo(t("{file}: ok ({name}: {nodes} nodes, {ops} scheduled operations)", lang,
+                         file=f, name=sc.name, nodes=len(sc.nodes), ops=len(sc.operations)))
     if bad:
         raise typer.Exit(2)
 

@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from capsim.cli.app import app
 from capsim.cli.common import die, user_errors
+from capsim.cli.plotopts import LANG_HELP, check_lang
+from capsim.cli.root import app
+from capsim.i18n import t
 
 if TYPE_CHECKING:
     from rich.progress import Progress, Task
@@ -81,6 +83,8 @@ def run_cmd(
     no_plot: Annotated[
         bool, typer.Option("--no-plot", help="Write the tables only, no pictures.")
     ] = False,
+    lang: Annotated[str | None, typer.Option("--lang", help=LANG_HELP,
+                                             callback=check_lang)] = None,
 ) -> None:
     """Run every point of a sweep file and write one row per run (CSV, and Parquet).
 
@@ -96,25 +100,26 @@ def run_cmd(
         sweep = load_sweep(file)
         target = out if out is not None else Path("runs") / "sweeps" / sweep.name
         if dry_run:
-            _dry_run(sweep, target)
+            _dry_run(sweep, target, lang)
             return
         try:
-            result = _run(sweep, target, workers, scheduler, force, resume, not no_plot)
+            result = _run(sweep, target, workers, scheduler, force, resume, not no_plot, lang)
         except SweepInterrupted as exc:
             typer.echo(
-                f"interrupted: {exc.done} of {exc.total} runs finished, kept in {exc.journal}; "
-                f"continue with: capsim sweep {file} --resume"
-                + (f" --out {target}" if out is not None else ""),
+                t("interrupted: {done} of {total} runs finished, kept in {journal}; continue "
+                  "with: {command}", lang, done=exc.done, total=exc.total, journal=exc.journal,
+                  command=f"capsim sweep {file} --resume"
+                  + (f" --out {target}" if out is not None else "")),
                 err=True,
             )
             raise typer.Exit(130) from None
-    _report(sweep, result)
+    _report(sweep, result, lang)
 
 
-def _dry_run(sweep: Sweep, target: Path) -> None:
+def _dry_run(sweep: Sweep, target: Path, lang: str | None = "en") -> None:
     from capsim.sweep.results import param_columns
 
-    typer.echo(f"{sweep.source}: {sweep.describe()}")
+    typer.echo(f"{sweep.source}: {sweep.describe(lang)}")
     cols = param_columns(sweep)
     show = sweep.runs[:6]
     header = ["run", *cols, "policy", "replicate", "seed"]
@@ -124,16 +129,17 @@ def _dry_run(sweep: Sweep, target: Path) -> None:
         for r in show
     ]
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    typer.echo(f"first {len(show)} runs:" if len(sweep.runs) > len(show) else "runs:")
+    typer.echo(t("first {n} runs:", lang, n=len(show)) if len(sweep.runs) > len(show)
+               else t("runs:", lang))
     for row in table:
         typer.echo("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
     if len(sweep.runs) > len(show):
-        typer.echo(f"  … {len(sweep.runs) - len(show)} more")
-    typer.echo(f"would write {target}/")
+        typer.echo("  " + t("… {n} more", lang, n=len(sweep.runs) - len(show)))
+    typer.echo(t("would write {folder}/", lang, folder=target))
 
 
 def _run(sweep: Sweep, target: Path, workers: int | None, scheduler: str | None,
-         force: bool, resume: bool, plots: bool) -> SweepResult:
+         force: bool, resume: bool, plots: bool, lang: str | None = "en") -> SweepResult:
     from rich.console import Console
     from rich.progress import (
         BarColumn,
@@ -156,11 +162,12 @@ def _run(sweep: Sweep, target: Path, workers: int | None, scheduler: str | None,
     def on_start(total: int, done: int, executor: str) -> None:
         nonlocal progress, task_id
         if done:
-            err.print(f"resuming: {done} of {total} runs already finished", highlight=False,
-                      soft_wrap=True)
+            err.print(t("resuming: {done} of {total} runs already finished", lang, done=done,
+                        total=total), highlight=False, soft_wrap=True)
         if done >= total:
             return
-        err.print(f"{sweep.name}: {sweep.describe()} on {executor}", highlight=False,
+        err.print(t("{name}: {what} on {executor}", lang, name=sweep.name,
+                    what=sweep.describe(lang), executor=executor), highlight=False,
                   soft_wrap=True)
         if not err.is_terminal:
             plain.update(t0=time.perf_counter(), done0=done, decile=10 * done // total)
@@ -192,8 +199,10 @@ def _run(sweep: Sweep, target: Path, workers: int | None, scheduler: str | None,
         rate = (done - plain["done0"]) / elapsed if elapsed > 0 else 0.0
         eta = (total - done) / rate if rate > 0 else 0.0
         err.print(
-            f"{sweep.name}: {done}/{total} runs ({100 * done // total}%), {rate:,.1f} runs/s, "
-            f"elapsed {_clock(elapsed)}, ETA {_clock(eta)}",
+            t("{name}: {done}/{total} runs ({pct}), {rate} runs/s, elapsed {elapsed}, "
+              "ETA {eta}", lang, name=sweep.name, done=done, total=total,
+              pct=f"{100 * done // total}%", rate=f"{rate:,.1f}", elapsed=_clock(elapsed),
+              eta=_clock(eta)),
             highlight=False, soft_wrap=True,
         )
 
@@ -224,7 +233,7 @@ def _RateColumn() -> Any:
     return RateColumn()
 
 
-def _report(sweep: Sweep, result: SweepResult) -> None:
+def _report(sweep: Sweep, result: SweepResult, lang: str | None = "en") -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -233,12 +242,13 @@ def _report(sweep: Sweep, result: SweepResult) -> None:
     console = Console()
     cols = param_columns(sweep)
     metrics = {
-        "availability.overall": "availability",
-        "availability.during_partition": "avail. in partition",
-        "stale_reads.rate": "stale-read rate",
+        "availability.overall": t("availability", lang),
+        "availability.during_partition": t("avail. in partition", lang),
+        "stale_reads.rate": t("stale-read rate", lang),
     }
     summary = summarize(result.rows, [*cols, "policy"], list(metrics))
-    table = Table(title=f"{sweep.name}: mean ± 95% CI over {sweep.seeds} seeds",
+    table = Table(title=t("{name}: mean ± {ci} over {n} seeds", lang, name=sweep.name,
+                          ci="95% CI", n=sweep.seeds),
                   title_justify="left")
     for c in [*cols, "policy", "n"]:
         table.add_column(c, justify="left" if c == "policy" else "right")
@@ -251,13 +261,14 @@ def _report(sweep: Sweep, result: SweepResult) -> None:
         table.add_row(*cells)
     console.print(table)
     if len(summary) > limit:
-        console.print(f"… {len(summary) - limit} more rows in {result.out}/results.csv",
-                      highlight=False)
+        console.print(t("… {n} more rows in {path}", lang, n=len(summary) - limit,
+                        path=f"{result.out}/results.csv"), highlight=False)
     if result.reused:
-        console.print(f"{result.reused} runs reused from the journal, {result.ran} run now",
-                      highlight=False, soft_wrap=True)
+        console.print(t("{reused} runs reused from the journal, {ran} run now", lang,
+                        reused=result.reused, ran=result.ran), highlight=False, soft_wrap=True)
     names = ", ".join(p.name for p in result.files)
-    console.print(f"wrote {result.out}/: {names}", highlight=False, soft_wrap=True)
+    console.print(t("wrote {folder}/: {files}", lang, folder=result.out, files=names),
+                  highlight=False, soft_wrap=True)
 
 
 def _fmt_value(v: Any) -> str:
@@ -292,6 +303,8 @@ def plot_cmd(
                      "default: DIR/<y>-vs-<x>.png)."),
     ] = None,
     force: Annotated[bool, typer.Option("--force", "-f", help="Replace the picture.")] = False,
+    lang: Annotated[str | None, typer.Option("--lang", help=LANG_HELP,
+                                             callback=check_lang)] = None,
 ) -> None:
     """Draw mean ± 95% CI across seeds of a metric against a parameter."""
     with user_errors():
@@ -308,11 +321,12 @@ def plot_cmd(
         target = out if out is not None else folder / plot_name(x, y)
         if target.exists() and not force:
             raise die(f"{target} already exists; pass --force to replace it")
-        save_plot(rows, target, x=x, ys=y, hue=hue, params=params)
+        save_plot(rows, target, x=x, ys=y, hue=hue, params=params, lang=lang)
         from capsim.sweep.plot import aggregate
 
         pooled = aggregate(rows, x, y[0], hue, params).pooled
         if pooled:
-            typer.echo(f"note: averaged over {', '.join(pooled)} (not on the x axis or hue)")
-        typer.echo(f"wrote {target}")
+            typer.echo(t("note: averaged over {params} (not on the x axis or hue)", lang,
+                         params=", ".join(pooled)))
+        typer.echo(t("wrote {path}", lang, path=target))
 

@@ -331,7 +331,7 @@ def check_mirror(ctx: Context, daemon_json: Path, daemon_up: bool) -> Check:
 def check_kubectl(ctx: Context) -> Check:
     title = "kubectl"
     res = runner.run(["kubectl", "version", "--client", "-o", "json"], timeout=15)
-    fix = _cmds(install.install_kubectl(ctx)) or _upstream(ctx, install.KUBECTL_DOCS)
+    fix = _cmds(install.install_kubectl(ctx) or install.fetch_binary(ctx, "kubectl"))
     if res.missing:
         return Check("kubectl", title, FAIL, "kubectl: command not found", fix)
     version_text = ""
@@ -495,14 +495,27 @@ def render(report: Report) -> str:
     else:
         names = ", ".join(c.title for c in report.blocking)
         lines.append(f"Not ready for chapter '{report.chapter}': {names}.")
-        lines.append(f"The chapter's commands in order: capsim lab steps {_steps_chapter(report)}")
+        first = _chapters_first(report)
+        if first:
+            lines.append(f"Chapter '{report.chapter}' builds on the "
+                         + " and ".join(f"'{c}'" for c in first)
+                         + " chapter" + ("s" if len(first) > 1 else "") + "; set those up first:")
+            lines.extend(f"  capsim lab steps {c}" for c in first)
+            lines.append(f"then chapter '{report.chapter}' itself: "
+                         f"capsim lab steps {report.chapter}")
+        else:
+            lines.append(f"Chapter '{report.chapter}''s commands in order: "
+                         f"capsim lab steps {report.chapter}")
     return "\n".join(lines)
 
 
-def _steps_chapter(report: Report) -> str:
+def _chapters_first(report: Report) -> list[str]:
+    """The earlier chapters that set up what blocks ``report.chapter`` (in course order)."""
     blocking = {c.name for c in report.blocking}
-    if blocking & set(_DOCKER):
-        return "docker"
-    if blocking & {"kubectl", "minikube", "cluster"}:
-        return "minikube"
-    return report.chapter
+    first = []
+    if report.chapter != "docker" and blocking & set(_DOCKER):
+        first.append("docker")
+    if report.chapter not in ("docker", "minikube") and blocking & {"kubectl", "minikube",
+                                                                     "cluster"}:
+        first.append("minikube")
+    return first

@@ -10,6 +10,7 @@ empty list and callers show the upstream documentation instead.
 
 from __future__ import annotations
 
+from capsim.lab import download
 from capsim.lab.commands import Command, Context
 from capsim.lab.versions import DEFAULT_K8S
 
@@ -283,30 +284,45 @@ def install_kubectl(ctx: Context, k8s: str = DEFAULT_K8S) -> list[Command]:
     return []
 
 
-def install_minikube(ctx: Context) -> list[Command]:
-    """The minikube binary from its GitHub release (no distribution package exists)."""
-    name = f"minikube-linux-{ctx.arch}"
-    target = str(ctx.cwd / name)
+def fetch_binary(ctx: Context, tool: str, k8s: str = DEFAULT_K8S, *,
+                 system: bool = False) -> list[Command]:
+    """Download ``tool`` from the domestic mirror (upstream as fallback), sha256-checked.
+
+    ``capsim lab fetch`` does the work (see :mod:`capsim.lab.download`): it
+    installs into ``~/.local/bin`` without root, or into ``/usr/local/bin``
+    through sudo when ``system`` (the student said ``--yes``).
+    """
+    dest = download.default_bin_dir(system)
+    argv = ctx.capsim("lab", "fetch", tool, "--to", str(dest), "--k8s-version", k8s)
+    version = download.MINIKUBE_VERSION if tool == "minikube" else f"v{k8s}.0"
+    up = download.upstream_url(tool, ctx.arch, k8s)
+    host = up.split("/")[2]
     return [
         Command(
-            (
-                "curl",
-                "-fL",
-                "-o",
-                target,
-                f"https://github.com/kubernetes/minikube/releases/latest/download/{name}",
-            ),
-            "download the latest minikube release",
-            "a progress bar ending at 100%",
+            ctx.sudo(*argv) if system else argv,
+            f"download {tool} {version} from DaoCloud's mirror of {host} ({download.DAOCLOUD}; "
+            f"fallback: {up}), check it against the .sha256 file of the same source, and "
+            f"install it as {dest / tool}",
+            f"'{tool}: sha256 … matches …; installed {dest / tool}'",
+            privileged=system,
             timeout=1800.0,
-        ),
-        Command(
-            ctx.sudo("install", "-m", "0755", target, "/usr/local/bin/minikube"),
-            "put minikube on the PATH",
-            "no output; `minikube version` then prints the version",
-            privileged=True,
-        ),
+        )
     ]
+
+
+def install_minikube(ctx: Context, k8s: str = DEFAULT_K8S, *,
+                     system: bool = False) -> list[Command]:
+    """The minikube binary (no distribution package exists), from a mirror, checksum-verified."""
+    return fetch_binary(ctx, "minikube", k8s, system=system)
+
+
+def path_note(system: bool) -> str | None:
+    """Advice when the install folder is not on PATH yet (``~/.local/bin`` often is not)."""
+    dest = download.default_bin_dir(system)
+    if download.on_path(dest):
+        return None
+    return (f"{dest} is not on your PATH: run  export PATH=\"{dest}:$PATH\"  (and add that "
+            "line to ~/.bashrc) so `minikube` and `kubectl` are found")
 
 
 def start_minikube(ctx: Context, k8s: str = DEFAULT_K8S) -> list[Command]:

@@ -2,7 +2,10 @@
 
 ``capsim lab manifests --live`` adds these objects to the course's:
 
-- ``07-capsim-replicas.yaml``: a headless Service and a StatefulSet of two
+- ``07-capsim-replicas.yaml``: the cluster's Secret (a fresh random key each time
+  the manifests are written: replicas and driver sign their peer, control and
+  client messages with it, so a pod that merely reaches a replica cannot
+  forge, reset, partition or crash anything), a headless Service and a StatefulSet of two
   ``capsim serve`` replicas. The StatefulSet names its pods ``capsim-0`` and
   ``capsim-1``; the headless Service gives each a DNS name
   (``capsim-0.capsim-replicas``), which is how each replica finds its peer:
@@ -24,13 +27,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from capsim.lab.commands import Command, Context
-from capsim.lab.manifests import ManifestFile, Obj, Options, _meta, seed_scenario_text
-
-if TYPE_CHECKING:
-    from capsim.lab.steps import Settings
+from capsim.lab.k8s import ManifestFile, Obj, Options, Settings, seed_scenario_text
+from capsim.lab.k8s import meta as _meta
 
 STATEFULSET = "capsim"
 HEADLESS = "capsim-replicas"
@@ -45,6 +44,8 @@ REPLICAS_FILE = "07-capsim-replicas.yaml"
 PARTITION_FILE = "08-capsim-partition.yaml"
 LIVE_JOB_FILE = "09-capsim-live-job.yaml"
 NETPOL_JOB_FILE = "10-capsim-live-netpol-job.yaml"
+SECRET_NAME = "capsim-cluster-secret"
+SECRET_KEY = "secret"
 
 PARTITIONED_SCENARIO = """\
 # The seed story inside a partition that the cluster makes: apply
@@ -87,6 +88,9 @@ def _container(name: str, image: str, command: list[str], mounts: list[Obj]) -> 
         "image": image,
         "imagePullPolicy": "IfNotPresent",
         "command": command,
+        # The cluster secret, as `capsim serve` and `capsim live` read it.
+        "env": [{"name": "CAPSIM_SECRET",
+                 "valueFrom": {"secretKeyRef": {"name": SECRET_NAME, "key": SECRET_KEY}}}],
         "volumeMounts": mounts,
         "resources": {"requests": {"cpu": "50m", "memory": "128Mi"},
                       "limits": {"memory": "256Mi"}},
@@ -94,6 +98,15 @@ def _container(name: str, image: str, command: list[str], mounts: list[Obj]) -> 
 
 
 def replicas(opts: Options) -> list[ManifestFile]:
+    import secrets
+
+    secret: Obj = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": _meta(SECRET_NAME, app="capsim"),
+        "type": "Opaque",
+        "stringData": {SECRET_KEY: secrets.token_hex(32)},
+    }
     scenario: Obj = {
         "apiVersion": "v1",
         "kind": "ConfigMap",
@@ -116,7 +129,7 @@ def replicas(opts: Options) -> list[ManifestFile]:
     serve = _container(
         "replica", opts.image,
         ["capsim", "serve", "--node", "auto", "--cluster", cluster_arg(),
-         "--listen", f"0.0.0.0:{PORT}", "--policy", "cp", "--data", "/data",
+         "--listen", f"0.0.0.0:{PORT}", "--signed-clients", "--policy", "cp", "--data", "/data",
          "--scenario", f"{LIVE_SCENARIO_MOUNT}/partition.yaml"],
         [{"name": "data", "mountPath": "/data"},
          {"name": "scenarios", "mountPath": LIVE_SCENARIO_MOUNT, "readOnly": True}],
@@ -154,7 +167,7 @@ def replicas(opts: Options) -> list[ManifestFile]:
         "through a headless Service.",
         "new in capsim: `capsim serve` in pods; each finds its peer at "
         f"{member(0)} / {member(1)}",
-        (scenario, headless, statefulset),
+        (secret, scenario, headless, statefulset),
         (f"check: kubectl rollout status statefulset/{STATEFULSET}",
          f"DNS: kubectl exec {STATEFULSET}-1 -- getent hosts {STATEFULSET}-0.{HEADLESS}"),
     )]
@@ -193,7 +206,7 @@ def partition(opts: Options) -> list[ManifestFile]:
 def _driver_job(name: str, opts: Options, scenario: str, extra: list[str]) -> Obj:
     attach = ",".join(f"{n}={member(i)}" for i, n in enumerate(NODES))
     command = ["capsim", "live", f"{LIVE_SCENARIO_MOUNT}/{scenario}", "--attach", attach,
-               "--policy", "cp,ap", "--no-write", *extra]
+               "--policy", ",".join(opts.policies), "--no-write", *extra]
     return {
         "apiVersion": "batch/v1",
         "kind": "Job",
@@ -222,8 +235,9 @@ def driver_jobs(opts: Options) -> list[ManifestFile]:
     return [
         ManifestFile(
             LIVE_JOB_FILE,
-            "Drive the seed story against the replica pods under cp and ap; the replicas "
-            "cut and heal their own link on capsim's cue.",
+            f"Drive the seed story against the replica pods under "
+            f"{' and '.join(opts.policies)}; the replicas cut and heal their own link on "
+            "capsim's cue.",
             "new in capsim: `capsim live --attach`: the simulator's scenario, real pods",
             (_driver_job(LIVE_JOB, opts, "partition.yaml", []),),
             (f"read it: kubectl logs job/{LIVE_JOB}",
@@ -273,7 +287,8 @@ def live_steps(ctx: Context, settings: Settings) -> list[Command]:
                 f"'wrote … files into {d}'; if {d} exists already, delete it first"),
         Command(("kubectl", "apply", "-f", f(REPLICAS_FILE)),
                 "two real replicas of the CAP story's record: G1 = pod capsim-0, G2 = capsim-1",
-                "'service/capsim-replicas created', 'statefulset.apps/capsim created'"),
+                "'secret/capsim-cluster-secret created', 'service/capsim-replicas created', "
+                "'statefulset.apps/capsim created'"),
         Command(("kubectl", "rollout", "status", f"statefulset/{STATEFULSET}",
                  "--timeout=300s"),
                 "wait until both replicas answer their /health probe",

@@ -17,73 +17,32 @@ from __future__ import annotations
 import ipaddress
 import shutil
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from importlib.resources import files
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from capsim import atomic
 from capsim._version import __version__
 from capsim.errors import CapsimError
+from capsim.lab.k8s import (
+    ALTERNATIVES,
+    DEFAULT_IMAGE,
+    DEFAULT_MYSQL_IP,
+    PART_OF,
+    ManifestFile,
+    Obj,
+    Options,
+    seed_scenario_text,
+)
+from capsim.lab.k8s import meta as _meta
 from capsim.lab.versions import DEFAULT_K8S, ENDPOINTS_DEPRECATED, MIN_K8S, k8s_minor
 
-DEFAULT_OUT = Path("capsim-k8s")
-DEFAULT_IMAGE = f"capsim:{__version__}"
 NGINX_IMAGE = "nginx:1.27"
-DEFAULT_MYSQL_IP = "192.168.49.1"
-"""The host as seen from minikube's docker driver (its network's gateway): the
-docker chapter's ``mysql`` container, published on port 3306, is reachable there."""
 INGRESS_CLASS = "nginx"
 """The class of minikube's ``ingress`` addon (ingress-nginx)."""
-PART_OF = {"app.kubernetes.io/part-of": "capsim-lab"}
-"""On every object, so one ``kubectl delete -l app.kubernetes.io/part-of=capsim-lab`` cleans up."""
-SCENARIO_RESOURCE = "data/partition.yaml"
 SCENARIO_MOUNT = "/scenario"
-ALTERNATIVES = "alternatives"
-"""Sub-folder for files that replace (not add to) a top-level one; ``kubectl apply -f DIR``
-does not descend into it."""
-
-Obj = dict[str, Any]
-
-
 class ManifestError(CapsimError):
     """Bad ``manifests`` option (version, address...)."""
-
-
-@dataclass(frozen=True)
-class Options:
-    """What a teacher may change; everything else is the course's."""
-
-    k8s: str = DEFAULT_K8S
-    image: str = DEFAULT_IMAGE
-    mysql_ip: str = DEFAULT_MYSQL_IP
-    scenario: str = field(default="", repr=False)
-    """The scenario YAML the Job runs; empty means the packaged seed story."""
-
-    @property
-    def k8s_tuple(self) -> tuple[int, int]:
-        major, minor = self.k8s.split(".")
-        return int(major), int(minor)
-
-
-@dataclass(frozen=True)
-class ManifestFile:
-    """One YAML file: a few objects that belong together, with a header saying why."""
-
-    name: str
-    """Relative path in the output folder, e.g. ``01-hello-minikube.yaml``."""
-    about: str
-    course: str
-    """The course's (2018) commands this replaces, and today's equivalent."""
-    objects: tuple[Obj, ...]
-    notes: tuple[str, ...] = ()
-
-    @property
-    def apply(self) -> bool:
-        """Top-level files are applied; alternatives are read and swapped in by hand."""
-        return not self.name.startswith(ALTERNATIVES + "/")
 
 
 def options(
@@ -91,13 +50,21 @@ def options(
     image: str = DEFAULT_IMAGE,
     mysql_ip: str = DEFAULT_MYSQL_IP,
     scenario: str = "",
+    policies: tuple[str, ...] = ("cp", "ap"),
 ) -> Options:
     """Validated :class:`Options`; every problem is a :class:`ManifestError` naming the option."""
+    from capsim.policies import REGISTRY
+
+    unknown = [p for p in policies if p not in REGISTRY]
+    if unknown or not policies:
+        raise ManifestError(f"--policy {','.join(policies)!s}: unknown policy "
+                            f"{', '.join(map(repr, unknown)) or '(none given)'}; "
+                            f"valid policies: {', '.join(REGISTRY)}")
     try:
         minor = k8s_minor(k8s)
     except ValueError as exc:
         raise ManifestError(f"--k8s-version: {exc}") from None
-    opts = Options(minor, image, mysql_ip, scenario)
+    opts = Options(minor, image, mysql_ip, scenario, tuple(policies))
     if opts.k8s_tuple < MIN_K8S:
         floor = ".".join(map(str, MIN_K8S))
         raise ManifestError(
@@ -129,45 +96,7 @@ def options(
     return opts
 
 
-def seed_scenario_text() -> str:
-    """The packaged seed story, so the Job runs the course's CAP example."""
-    try:
-        return files("capsim").joinpath(SCENARIO_RESOURCE).read_text(encoding="utf-8")
-    except (FileNotFoundError, ModuleNotFoundError, NotADirectoryError):
-        return _SEED_FALLBACK
-
-
-_SEED_FALLBACK = """\
-# The course's CAP story (copy used when capsim/data/partition.yaml is not installed).
-name: seed-cap-story
-description: G1 and G2 hold v0. The link breaks. alice writes v1 to G1; bob reads G2.
-seed: 7
-duration: 10.0
-nodes: [G1, G2]
-initial: {x: v0}
-network:
-  latency: {dist: constant, value: 0.05}
-  loss: 0.0
-policy: [cp, ap]
-timeout: 1.0
-nemesis:
-  - {at: 1.0, partition: [[G1], [G2]]}
-  - {at: 6.0, heal: true}
-clients:
-  - {name: alice, node: G1}
-  - {name: bob, node: G2}
-operations:
-  - {at: 2.0, client: alice, write: {x: v1}}
-  - {at: 3.0, client: bob, read: x}
-  - {at: 8.0, client: bob, read: x}
-"""
-
-
 # --- object builders --------------------------------------------------------------
-
-
-def _meta(name: str, **labels: str) -> Obj:
-    return {"name": name, "labels": {**labels, **PART_OF}}
 
 
 def deployment(name: str, image: str, port: int, replicas: int = 1) -> Obj:

@@ -21,8 +21,8 @@ from pathlib import Path
 from capsim.errors import CapsimError
 from capsim.lab import install, manifests, runner
 from capsim.lab.commands import Command, Context
+from capsim.lab.k8s import Settings
 from capsim.lab.live import live_steps
-from capsim.lab.versions import DEFAULT_K8S
 
 NGINX = manifests.NGINX_IMAGE
 MYSQL_IMAGE = "mysql:8.0"
@@ -43,15 +43,6 @@ class Chapter:
     title: str
     steps: tuple[Command, ...]
     notes: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Choices the student makes on the command line."""
-
-    k8s: str = DEFAULT_K8S
-    manifests_dir: str = str(manifests.DEFAULT_OUT)
-    image: str = manifests.DEFAULT_IMAGE
 
 
 def _docker(
@@ -229,10 +220,11 @@ def minikube_chapter(ctx: Context, settings: Settings) -> Chapter:
     k8s = settings.k8s
     notes: list[str] = []
     kubectl = install.install_kubectl(ctx, k8s)
-    if not kubectl:
-        notes.append(
-            f"no kubectl install commands for {ctx.distro.name}: follow {install.KUBECTL_DOCS}"
-        )
+    if not kubectl:  # no package repository for this distribution: the checked binary
+        kubectl = install.fetch_binary(ctx, "kubectl", k8s, system=settings.system_bin)
+    on_path = install.path_note(settings.system_bin)
+    if on_path:
+        notes.append(on_path)
     steps: list[Command] = [
         *kubectl,
         Command(
@@ -240,7 +232,7 @@ def minikube_chapter(ctx: Context, settings: Settings) -> Chapter:
             "kubectl is installed",
             f"'Client Version: v{k8s}.…'",
         ),
-        *install.install_minikube(ctx),
+        *install.install_minikube(ctx, k8s, system=settings.system_bin),
         Command(("minikube", "version"), "minikube is installed", "'minikube version: v1.…'"),
         *install.start_minikube(ctx, k8s),
         Command(

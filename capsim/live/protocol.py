@@ -39,6 +39,11 @@ Replica → replica (no answer; the sender learns of a loss only by timeout)::
 
     {"type": "peer", "src": "G1", "kind": "replicate", "msg": {…the policy's message…}}
 
+With a cluster secret (docs/live.md, *Security*), every ``control`` and
+``peer`` line (and with ``--signed-clients`` every ``request`` and ``watch``)
+also carries ``"from"``, ``"seq"`` and ``"mac"``: see :mod:`capsim.live.auth`.
+Answers to ``control`` lines are signed by the replica.
+
 A line that cannot be understood gets ``{"type": "error", "error": "…"}``
 (with the ``id`` when there was one) and the connection stays open. An HTTP
 ``GET /health`` line gets an HTTP/1.0 answer with the health object, for
@@ -50,8 +55,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-MAX_LINE = 1 << 20
-"""Longest line accepted (1 MiB): an anti-entropy message of a big map fits."""
+MAX_LINE = 1 << 18
+"""Longest line accepted (256 KiB): an anti-entropy message of a teaching map fits many
+times over, and a connection can never make a replica buffer much more than this."""
+MAX_ID = 200
+"""Longest request id echoed back (characters of a string id, digits of a number)."""
 
 OPS = ("read", "write", "cas")
 RESULTS = ("ok", "fail", "info")
@@ -62,18 +70,29 @@ class ProtocolError(ValueError):
 
 
 def encode(obj: dict[str, Any]) -> bytes:
-    """One message as one line of compact JSON."""
-    return (json.dumps(obj, separators=(",", ":"), ensure_ascii=False) + "\n").encode("utf-8")
+    """One message as one line of compact JSON (never NaN or Infinity: not JSON)."""
+    return (json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+            + "\n").encode("utf-8")
+
+
+def _no_constant(name: str) -> Any:
+    raise ProtocolError(f"{name} is not a JSON number; send finite numbers only")
 
 
 def decode(line: bytes) -> dict[str, Any]:
     """Parse one line into a message with a ``type``; raise ProtocolError otherwise."""
     try:
-        obj = json.loads(line.decode("utf-8"))
+        obj = json.loads(line.decode("utf-8"), parse_constant=_no_constant)
     except UnicodeDecodeError:
         raise ProtocolError("the line is not UTF-8 text") from None
     except json.JSONDecodeError as exc:
         raise ProtocolError(f"not JSON ({exc.msg} at column {exc.colno})") from None
+    except RecursionError:
+        raise ProtocolError("the JSON is nested too deeply") from None
+    except ProtocolError:
+        raise
+    except ValueError as exc:  # e.g. an integer of thousands of digits
+        raise ProtocolError(f"not acceptable JSON ({exc})") from None
     if not isinstance(obj, dict):
         raise ProtocolError(f"expected a JSON object, got {type(obj).__name__}")
     t = obj.get("type")
@@ -89,6 +108,8 @@ def check_request(obj: dict[str, Any]) -> tuple[Any, str, str, Any]:
     rid = obj.get("id")
     if isinstance(rid, bool) or not isinstance(rid, (int, str)):
         raise ProtocolError('a request needs an "id" (a number or a string) to match its reply')
+    if len(str(rid)) > MAX_ID:
+        raise ProtocolError(f'"id" is too long (at most {MAX_ID} characters or digits)')
     f = obj.get("f")
     if f not in OPS:
         raise ProtocolError(f'"f" must be one of {", ".join(OPS)} (got {f!r})')
@@ -100,7 +121,8 @@ def check_request(obj: dict[str, Any]) -> tuple[Any, str, str, Any]:
         if "value" not in obj:
             raise ProtocolError('a write needs a "value"')
         if isinstance(value, (dict, list)):
-            raise ProtocolError(f'a written "value" must be a string or a number (got {value!r})')
+            raise ProtocolError(f'a written "value" must be a string or a number '
+                                f'(got {type(value).__name__})')
     elif f == "cas":
         if not isinstance(value, list) or len(value) != 2:
             raise ProtocolError(f'a cas needs "value": [expected, new] (got {value!r})')
@@ -133,6 +155,7 @@ def parse_member(text: str) -> tuple[str, tuple[str, int]]:
 
 
 __all__ = [
+    "MAX_ID",
     "MAX_LINE",
     "OPS",
     "RESULTS",

@@ -48,6 +48,7 @@ class LinkProxy:
         rng: random.Random,
         speed: float = 1.0,
         clock: Callable[[], float] | None = None,
+        on_error: Callable[[str], None] | None = None,
     ) -> None:
         self.src = src
         self.dst = dst
@@ -57,6 +58,8 @@ class LinkProxy:
         self.rng = rng
         self.speed = speed
         self.clock = clock if clock is not None else asyncio.get_running_loop().time
+        self.on_error = on_error
+        """Told when the proxy itself breaks: the run is then void, not the policy's."""
         self.upstream: tuple[str, int] | None = None
         self.blocked = False
         self.recording = True
@@ -102,9 +105,17 @@ class LinkProxy:
                 self._on_line(line)
         except (ConnectionError, OSError, ValueError, asyncio.LimitOverrunError):
             pass
+        except Exception as exc:  # a bug in the proxy: the run cannot be trusted
+            self._broken(f"{type(exc).__name__}: {exc}")
         finally:
             self._conns.discard(writer)
             writer.close()
+
+    def _broken(self, text: str) -> None:
+        if self.on_error is not None:
+            self.on_error(f"the proxy of link {self.src}->{self.dst} failed ({text})")
+        else:  # pragma: no cover - a proxy used on its own
+            raise RuntimeError(text)
 
     def _on_line(self, line: bytes) -> None:
         kind = "?"
@@ -129,7 +140,10 @@ class LinkProxy:
         def fire() -> None:
             if handle is not None:
                 self._handles.discard(handle)
-            self._deliver(line, idx)
+            try:
+                self._deliver(line, idx)
+            except Exception as exc:
+                self._broken(f"{type(exc).__name__}: {exc}")
 
         handle = loop.call_later(max(0.0, delay) / self.speed, fire)
         self._handles.add(handle)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import os
 import signal
 import sys
@@ -31,15 +32,27 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from capsim.errors import CapsimError
-from capsim.live.protocol import MAX_LINE, ProtocolError, check_request, decode, encode
-from capsim.policies import Marked, Reply, Request, Send, SetTimer, Stored, get_policy
-from capsim.policies.base import Policy
+from capsim.live.auth import AuthError, Signer, Verifier
+from capsim.live.protocol import MAX_ID, MAX_LINE, ProtocolError, check_request, decode, encode
+from capsim.policies import Marked, Reply, Request, Role, Send, SetTimer, Stored, get_policy
+from capsim.policies.base import Policy, node_rng
 
 STATE_FILE = "state.json"
 CONNECT_TIMEOUT = 0.5
 """Wall seconds to wait for a peer's TCP connection before dropping what was queued for it."""
 MAX_QUEUE = 10_000
-"""Messages kept for one peer while its connection is (re)opened; older ones are dropped."""
+"""Messages kept for one peer while its connection is (re)opened; older ones are dropped
+(and counted in ``health``'s ``dropped``)."""
+MAX_CONNS = 64
+"""Connections a replica holds open at once; more are refused with an error line."""
+IDLE_TIMEOUT = 60.0
+"""Wall seconds a connection that has not authenticated may take to send a whole line."""
+HIGH_WATER = 256 * 1024
+"""Bytes of answers queued for one connection before the replica stops reading from it."""
+MAX_OUTBOX = 1 << 20
+"""Bytes of answers queued for one connection before the replica drops the connection."""
+DRAIN_TIMEOUT = 5.0
+"""Wall seconds a connection may leave its queued answers unread before it is dropped."""
 
 
 @dataclass
@@ -59,9 +72,19 @@ class ServerConfig:
     data: Path | None = None
     hold: bool = False
     """Wait for a ``start`` control message before starting the policy (the driver's t=0)."""
+    seed: int = 0
+    """The run's seed: the policy's own generator is seeded from it and the node's name,
+    as in the simulator (``raft`` draws its election timeouts from it)."""
     self_link: tuple[str, int] | None = None
     """Where this replica's messages to itself go (a driver's proxy, to delay them like
     the simulator does); without one they are handed back at once."""
+    secret: bytes | None = None
+    """The cluster secret: peer and control lines must be signed with it (docs/live.md).
+    None (``capsim serve --insecure``) accepts anything, as in a classroom on one laptop."""
+    client_auth: bool = False
+    """Client requests and watches must be signed too (not only peer and control lines)."""
+    max_conns: int = MAX_CONNS
+    idle_timeout: float = IDLE_TIMEOUT
 
     def __post_init__(self) -> None:
         if self.node in self.peers:
@@ -73,8 +96,12 @@ class ServerConfig:
             raise CapsimError(f"nodes {missing} are not in the cluster {self.nodes}")
         if self.speed <= 0:
             raise CapsimError(f"speed must be positive (got {self.speed})")
-        if self.timeout <= 0:
+        if not math.isfinite(self.timeout) or self.timeout <= 0:
             raise CapsimError(f"timeout must be positive (got {self.timeout})")
+        if not math.isfinite(self.speed):
+            raise CapsimError(f"speed must be a finite number (got {self.speed})")
+        if self.client_auth and self.secret is None:
+            raise CapsimError("signed client requests need a cluster secret")
 
 
 def build_policy(cfg: ServerConfig) -> Policy:
@@ -84,7 +111,8 @@ def build_policy(cfg: ServerConfig) -> Policy:
         params = cls.Params.model_validate(cfg.params)
     except Exception as exc:
         raise CapsimError(f"bad parameters for policy {cfg.policy!r}: {exc}") from None
-    return cls(cfg.node, cfg.nodes, cfg.initial, params, timeout=cfg.timeout)
+    return cls(cfg.node, cfg.nodes, cfg.initial, params, timeout=cfg.timeout,
+               rng=node_rng(cfg.seed, cfg.node))
 
 
 def load_state(data: Path, node: str) -> dict[str, Any] | None:
@@ -112,6 +140,25 @@ def load_state(data: Path, node: str) -> dict[str, Any] | None:
     return saved
 
 
+def write_durable(path: Path, text: str) -> None:
+    """Replace ``path`` atomically and durably: temp file, fsync, rename, fsync the folder.
+
+    A replica acknowledges a write only after this returns, so a power cut (not
+    only a SIGKILL) must not lose or tear the file.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as fh:
+        fh.write(text.encode("utf-8"))
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    dfd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+
+
 class _PeerLink:
     """The outgoing connection to one peer: a queue drained by one task.
 
@@ -130,6 +177,8 @@ class _PeerLink:
         self.task = asyncio.get_running_loop().create_task(self._run())
 
     def send(self, line: bytes) -> None:
+        if len(self.queue) == self.queue.maxlen:
+            self.dropped += 1  # the oldest is evicted: count it as a loss
         self.queue.append(line)
         self.wake.set()
 
@@ -149,8 +198,8 @@ class _PeerLink:
                     w.write(self.queue.popleft())
                     self.sent += 1
                 try:
-                    await w.drain()
-                except (ConnectionError, OSError):
+                    await asyncio.wait_for(w.drain(), DRAIN_TIMEOUT)
+                except (ConnectionError, OSError, asyncio.TimeoutError):
                     self._drop_writer()
 
     async def _connect(self) -> asyncio.StreamWriter | None:
@@ -216,8 +265,20 @@ class Replica:
                       f"(policy {conf.get('policy')!r}); remove it to start afresh", file=self.log)
             self._configure(conf)
         self.policy = build_policy(cfg)
+        self._t0_wall: float | None = None
+        """Unix time of the policy's scenario time 0; durable, so a restarted process's
+        clock carries on where the cluster's is instead of starting at 0 again."""
         if saved is not None:
-            self.policy.restore(saved["state"])
+            try:
+                self.policy.restore(saved["state"])
+            except Exception as exc:
+                raise CapsimError(
+                    f"{Path(str(cfg.data)) / STATE_FILE}: the saved state does not fit policy "
+                    f"{cfg.policy!r} ({type(exc).__name__}: {exc}); "
+                    "remove the file to start this replica afresh") from None
+            t0 = saved.get("t0")
+            self._t0_wall = float(t0) if isinstance(t0, (int, float)) \
+                and math.isfinite(t0) else None
             self.restored = True
         self.keys: set[str] = set(cfg.initial)
         self.keys.update(self.policy.durable_state().get("store", {}))
@@ -228,9 +289,20 @@ class Replica:
         self.pending: dict[int, _Pending] = {}
         self.watchers: set[asyncio.StreamWriter] = set()
         self.conns: set[asyncio.StreamWriter] = set()
+        self._idle: dict[asyncio.StreamWriter, float] = {}
+        """When each connection that has not authenticated last finished a line."""
         self.links: dict[str, _PeerLink] = {}
         self.requests = 0
         self.errors = 0
+        self.evicted = 0
+        """Answers dropped because their connection did not read them (then dropped too)."""
+        self.timed_out = 0
+        """Connections closed because they sent no complete line within the idle timeout."""
+        self.refused = 0
+        """Connections refused because :attr:`ServerConfig.max_conns` were open."""
+        self.signer = Signer(cfg.secret, cfg.node) if cfg.secret is not None else None
+        self.verifier = Verifier(cfg.secret, not_before=time.time_ns()) \
+            if cfg.secret is not None else None
         self._next = 0
         self._t0 = 0.0
         self._boot = time.time()
@@ -256,26 +328,24 @@ class Replica:
         if not isinstance(policy, str) or not isinstance(params, dict) \
                 or not isinstance(initial, dict):
             raise ProtocolError('"policy" must be a name, "params" and "initial" JSON objects')
-        try:
-            timeout = float(conf.get("timeout", c.timeout))
-            speed = float(conf.get("speed", c.speed))
-        except (TypeError, ValueError):
-            raise ProtocolError('"timeout" and "speed" must be numbers') from None
-        if timeout <= 0 or speed <= 0:
-            raise ProtocolError('"timeout" and "speed" must be positive')
+        t_in, s_in = conf.get("timeout", c.timeout), conf.get("speed", c.speed)
+        if isinstance(t_in, bool) or isinstance(s_in, bool) \
+                or not isinstance(t_in, (int, float)) or not isinstance(s_in, (int, float)):
+            raise ProtocolError('"timeout" and "speed" must be numbers')
+        timeout, speed = float(t_in), float(s_in)
+        if not (math.isfinite(timeout) and math.isfinite(speed)) or timeout <= 0 or speed <= 0:
+            raise ProtocolError('"timeout" and "speed" must be positive finite numbers')
         c.policy, c.params, c.initial, c.timeout, c.speed = policy, params, initial, timeout, speed
 
     def _persist(self) -> None:
         if self.cfg.data is None:
             return
-        text = json.dumps({"config": self._config(), "state": self.policy.durable_state()},
-                          sort_keys=True, ensure_ascii=False)
+        text = json.dumps({"config": self._config(), "state": self.policy.durable_state(),
+                           "t0": self._t0_wall}, sort_keys=True, ensure_ascii=False)
         if text == self._saved:
             return
-        from capsim.atomic import write_text
-
         doc = {"node": self.cfg.node, **json.loads(text)}
-        write_text(self.cfg.data / STATE_FILE, json.dumps(doc, ensure_ascii=False) + "\n")
+        write_durable(self.cfg.data / STATE_FILE, json.dumps(doc, ensure_ascii=False) + "\n")
         self._saved = text
 
     def reset(self, conf: Mapping[str, Any]) -> None:
@@ -301,6 +371,7 @@ class Replica:
             link.reconnect()  # new connections: a NetworkPolicy applied since then holds
         self.started = False
         self.restored = False
+        self._t0_wall = None
         self._saved = ""
         self._persist()
 
@@ -317,8 +388,8 @@ class Replica:
                     continue
                 if e.dst in self.blocked or e.dst not in self.links:
                     continue
-                self.links[e.dst].send(encode(
-                    {"type": "peer", "src": self.cfg.node, "kind": e.kind, "msg": e.msg}))
+                self.links[e.dst].send(encode(self._sign(
+                    {"type": "peer", "src": self.cfg.node, "kind": e.kind, "msg": e.msg})))
             elif cls is Reply:
                 self._answer(e.request, e.type, e.value, e.error)
             elif cls is SetTimer:
@@ -331,7 +402,15 @@ class Replica:
                     if w.is_closing():
                         self.watchers.discard(w)
                     else:
-                        w.write(line)
+                        self._send(w, line)
+            elif cls is Role:
+                line = encode({"type": "role", "node": self.cfg.node, "role": e.role,
+                               "term": e.term, "commit": e.commit, "leader": e.leader})
+                for w in list(self.watchers):
+                    if w.is_closing():
+                        self.watchers.discard(w)
+                    else:
+                        self._send(w, line)
             elif cls is Marked:
                 pass  # an observation for pictures; live runs do not record it
             else:  # pragma: no cover - a policy bug
@@ -361,8 +440,7 @@ class Replica:
                                "value": list(value) if isinstance(value, tuple) else value}
         if error is not None:
             msg["error"] = error
-        if not p.writer.is_closing():
-            p.writer.write(encode(msg))
+        self._send(p.writer, encode(msg))
 
     def _expire(self, rid: int) -> None:
         self._answer(rid, "info", None,
@@ -373,7 +451,15 @@ class Replica:
         if self.started:
             return
         self.started = True
-        self._t0 = asyncio.get_running_loop().time()
+        loop = asyncio.get_running_loop()
+        if self.restored and self._t0_wall is not None:
+            # Back after a crash: the cluster's clock went on while this process was
+            # dead. Restarting it at 0 would make a quorum's hybrid clock (and any
+            # policy timing) go backwards, so its writes would lose to older ones.
+            self._t0 = loop.time() - max(0.0, time.time() - self._t0_wall)
+        else:
+            self._t0 = loop.time()
+            self._t0_wall = time.time()
         now = self.now()
         if self.restored:
             self._call("recover", lambda: self.policy.on_recover(now))
@@ -389,6 +475,7 @@ class Replica:
         server = await asyncio.start_server(self._handle, host, port, limit=MAX_LINE)
         sock = server.sockets[0].getsockname()
         self.address = (str(sock[0]), int(sock[1]))
+        sweeper = asyncio.get_running_loop().create_task(self._sweep_idle())
         try:
             if not self.cfg.hold:
                 self.start_policy()
@@ -396,6 +483,7 @@ class Replica:
                 ready(self)
             await self.stopped.wait()
         finally:
+            sweeper.cancel()
             server.close()
             for link in self.links.values():
                 link.close()
@@ -406,16 +494,43 @@ class Replica:
             self._persist()
 
     # --- connections ---------------------------------------------------------------
+    def _sign(self, obj: dict[str, Any]) -> dict[str, Any]:
+        return self.signer.sign(obj) if self.signer is not None else obj
+
+    def _send(self, writer: asyncio.StreamWriter, line: bytes) -> None:
+        """Queue ``line`` for a connection, unless it already holds too much unread.
+
+        A client that pipelines requests and never reads its answers would
+        otherwise grow this process without end: past :data:`MAX_OUTBOX`
+        queued bytes the answer is evicted (counted) and the connection closed.
+        """
+        if writer.is_closing():
+            return
+        transport = writer.transport
+        if transport.get_write_buffer_size() + len(line) > MAX_OUTBOX:
+            self.evicted += 1
+            transport.abort()
+            return
+        writer.write(line)
+
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if len(self.conns) >= self.cfg.max_conns:
+            self.refused += 1
+            self._error(writer, f"too many connections ({self.cfg.max_conns}); try again later")
+            writer.close()
+            return
         self.conns.add(writer)
+        loop = asyncio.get_running_loop()
+        self._idle[writer] = loop.time()
         first = True
+        trusted = False  # a connection that sent a signed line waits as long as it likes
         try:
             while not self.stopped.is_set():
                 try:
                     line = await reader.readuntil(b"\n")
                 except asyncio.IncompleteReadError as exc:
                     line = exc.partial  # the last line without its newline, or EOF
-                    if line.strip():
+                    if line.strip() and not writer.is_closing():
                         self._on_line(line, writer)
                     break
                 except asyncio.LimitOverrunError:
@@ -426,57 +541,114 @@ class Replica:
                     break
                 first = False
                 if line.strip():
-                    self._on_line(line, writer)
+                    trusted = self._on_line(line, writer) or trusted
+                if trusted or writer in self.watchers:
+                    self._idle.pop(writer, None)
+                else:
+                    self._idle[writer] = loop.time()
+                if writer.transport.get_write_buffer_size() > HIGH_WATER:
+                    # Back-pressure: read nothing more until the client reads its answers.
+                    try:
+                        await asyncio.wait_for(writer.drain(), DRAIN_TIMEOUT)
+                    except asyncio.TimeoutError:
+                        self.evicted += 1
+                        break
         except (ConnectionError, OSError):
             pass
         finally:
             self.conns.discard(writer)
+            self._idle.pop(writer, None)
             self.watchers.discard(writer)
             for rid in [r for r, p in self.pending.items() if p.writer is writer]:
                 self.pending.pop(rid).timer.cancel()
             writer.close()
+
+    async def _sweep_idle(self) -> None:
+        """Close connections that have not finished a line within the idle timeout.
+
+        One sweep a second (or faster for short timeouts) instead of a timeout
+        per line: a line then costs a clock read, not a task.
+        """
+        loop = asyncio.get_running_loop()
+        idle = self.cfg.idle_timeout
+        while True:
+            await asyncio.sleep(min(1.0, idle / 4))
+            now = loop.time()
+            for w, since in list(self._idle.items()):
+                if now - since > idle:
+                    del self._idle[w]
+                    self.timed_out += 1
+                    self._error(w, f"no complete line within {idle:g} s; closing")
+                    w.close()
 
     def _error(self, writer: asyncio.StreamWriter, text: str, rid: Any = None) -> None:
         self.errors += 1
         msg: dict[str, Any] = {"type": "error", "error": text}
         if rid is not None:
             msg["id"] = rid
-        if not writer.is_closing():
-            writer.write(encode(msg))
+        self._send(writer, encode(msg))
 
-    def _on_line(self, line: bytes, writer: asyncio.StreamWriter) -> None:
+    def _authentic(self, obj: dict[str, Any], t: str) -> bool:
+        """Check the signature a line of type ``t`` needs; True if it was signed.
+
+        Peer and control lines change state or speak for a peer, so they must
+        be signed whenever the replica has a secret; requests and watches only
+        with ``client_auth``. Health is always open (probes, ``curl``).
+        """
+        if self.verifier is None:
+            return False
+        needed = t in ("peer", "control") or (t in ("request", "watch") and self.cfg.client_auth)
+        if needed or "mac" in obj:
+            try:
+                sender = self.verifier.verify(obj)
+            except AuthError as exc:
+                raise ProtocolError(f"refused: {exc}") from None
+            if t == "peer" and sender != obj.get("src"):
+                raise ProtocolError(f"refused: a peer message from {obj.get('src')!r} "
+                                    f"signed by {sender!r}")
+            return True
+        return False
+
+    def _on_line(self, line: bytes, writer: asyncio.StreamWriter) -> bool:
+        """Handle one line; True if it was authenticated with the cluster secret."""
         try:
             obj = decode(line)
         except ProtocolError as exc:
             self._error(writer, str(exc))
-            return
+            return False
         t = obj["type"]
         rid = obj.get("id")
+        if not isinstance(rid, (int, str)) or isinstance(rid, bool) or len(str(rid)) > MAX_ID:
+            rid = None
         try:
+            signed = self._authentic(obj, t)
             if t == "request":
                 self._on_request(obj, writer)
             elif t == "peer":
                 self._on_peer(obj)
             elif t == "health":
-                writer.write(encode(self.health()))
+                self._send(writer, encode(self.health()))
             elif t == "watch":
                 self.watchers.add(writer)
-                writer.write(encode({"type": "watching", "node": self.cfg.node,
-                                     "values": self.values()}))
+                self._send(writer, encode({"type": "watching", "node": self.cfg.node,
+                                           "values": self.values()}))
             elif t == "control":
                 self._on_control(obj, writer)
             else:
                 raise ProtocolError(
                     f"unknown type {t!r}; valid types: request, health, watch, control, peer")
         except ProtocolError as exc:
-            self._error(writer, str(exc), rid if isinstance(rid, (int, str)) else None)
+            self._error(writer, str(exc), rid)
+            return False
+        return signed
 
     def _on_request(self, obj: dict[str, Any], writer: asyncio.StreamWriter) -> None:
         client_id, f, key, value = check_request(obj)
         self.requests += 1
         if not self.started:
-            writer.write(encode({"type": "reply", "id": client_id, "result": "fail",
-                                 "value": None, "error": f"{self.cfg.node} has not started"}))
+            self._send(writer, encode({"type": "reply", "id": client_id, "result": "fail",
+                                       "value": None,
+                                       "error": f"{self.cfg.node} has not started"}))
             return
         self._next += 1
         rid = self._next
@@ -525,8 +697,9 @@ class Replica:
         else:
             raise ProtocolError(
                 f"unknown control action {action!r}; valid: start, reset, block, crash")
-        writer.write(encode({"type": "control", "ok": True, "action": action,
-                             "started": self.started, "blocked": sorted(self.blocked)}))
+        self._send(writer, encode(self._sign({"type": "control", "ok": True, "action": action,
+                                              "node": self.cfg.node, "started": self.started,
+                                              "blocked": sorted(self.blocked)})))
 
     async def _http(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
                     first: bytes) -> None:
@@ -565,6 +738,12 @@ class Replica:
             "errors": self.errors,
             "pending": len(self.pending),
             "dropped": {n: link.dropped for n, link in self.links.items()},
+            "evicted": self.evicted,
+            "timed_out": self.timed_out,
+            "refused": {"connections": self.refused,
+                        "unauthenticated": self.verifier.refused if self.verifier else 0},
+            "connections": len(self.conns),
+            "authenticated": self.verifier is not None,
             "pid": os.getpid(),
             "uptime": round(time.time() - self._boot, 3),
         }

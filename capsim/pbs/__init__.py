@@ -10,7 +10,7 @@ production latency models. No plotting, no CLI, no global randomness here:
     0.44
 """
 
-from capsim.pbs.models import (
+from capsim.latency import (
     DELAY_KINDS,
     MODEL_NAMES,
     PBS_MODELS,

@@ -24,7 +24,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from capsim.pbs.models import LatencyModel, Mixture, get_model
+from capsim.latency import LatencyModel, Mixture, get_model
 
 FloatArray = npt.NDArray[np.float64]
 

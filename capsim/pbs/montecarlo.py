@@ -35,7 +35,7 @@ from typing import Literal, overload
 import numpy as np
 import numpy.typing as npt
 
-from capsim.pbs.models import LatencyModel, get_model
+from capsim.latency import LatencyModel, get_model
 
 Method = Literal["quantile", "paper"]
 METHODS: tuple[Method, ...] = ("quantile", "paper")

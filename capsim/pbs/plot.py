@@ -93,7 +93,7 @@ def plot_t_visibility(
 
 def t_visibility_figure(
     result: PBSResult, *, t_max: float, target: float | None = 0.999,
-    t_target: float | None = None,
+    t_target: float | None = None, title: str | None = None,
 ) -> Any:
     """The figure ``capsim pbs --plot`` saves: P(consistent) above, P(stale) on a log axis below.
 
@@ -113,9 +113,9 @@ def t_visibility_figure(
                           ax=bottom)
         top.set_xlabel("")
         top.set_title(
-            f"t-visibility: N={result.n} R={result.r} W={result.w} on {result.model} "
-            f"({result.trials:,} trials, seed {result.seed})", loc="left", fontsize=12,
-            fontweight="bold", color=palette.INK)
+            title or f"t-visibility: N={result.n} R={result.r} W={result.w} on "
+            f"{result.model} ({result.trials:,} trials, seed {result.seed})", loc="left",
+            fontsize=12, fontweight="bold", color=palette.INK)
     return fig
 
 

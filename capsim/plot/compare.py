@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from capsim.i18n import tr
+from capsim.i18n import localize, tr
 from capsim.plot import style
 from capsim.plot.timeline import (
     Legend,
@@ -89,7 +89,8 @@ def compare(
             else:
                 ax.tick_params(labelbottom=False)
         sc = results[0].scenario
-        head = sc.name if not sc.description else f"{sc.name}: {sc.description}"
+        # a shipped scenario's description is in the catalogue; a teacher's own stays as written
+        head = sc.name if not sc.description else f"{sc.name}: {localize(sc.description, lang)}"
         fig.suptitle(head, x=0.01, ha="left", fontsize=12.5, color=style.INK)
         add_figure_legend(fig, legend)
         style.declutter(fig, op_texts, keep_texts)

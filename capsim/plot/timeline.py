@@ -73,7 +73,7 @@ class Legend:
             self.entries.setdefault(k, v)
 
     _ORDER = ("current", "behind", "ok", "fail", "info", "stale", "missed", "locked",
-              "partition", "crash", "converged", "breaks")
+              "partition", "crash", "converged", "breaks", "leader", "candidate")
 
     def handles(self, max_values: int = 8) -> list[Any]:
         # Values past the palette share one "other values" entry, listed last.
@@ -284,8 +284,12 @@ def draw_lanes(
                                edgecolor="none", zorder=3, gid=f"fault:{f.kind}:{i}"))
         text = style.fault_label(f, lang)
         fits = scale.width(f.end - f.start) > _approx_text_pts(text, 9) + 6
+        x_fault = f.end + scale.units(4)
+        if not fits:  # a label beside the bar steps over the dashed break line
+            x_fault = _past_break(x_fault, _approx_text_pts(text, 9), style.break_time(result),
+                                  scale)
         keep_texts.append(ax.text(
-            f.start + (f.end - f.start) / 2 if fits else f.end + scale.units(4),
+            f.start + (f.end - f.start) / 2 if fits else x_fault,
             y0 + 0.3, text, ha="center" if fits else "left", va="center",
             fontsize=9, color="white" if fits else colour, fontweight="bold", zorder=4,
             clip_on=True))
@@ -394,6 +398,10 @@ def draw_lanes(
         legend.add("locked", Patch(facecolor="white", hatch=style.HATCH_LOCKED,
                                    edgecolor=style.LOCKED, lw=1.6,
                                    label=tr("plot.legend locked", lang)))
+    if result.roles:  # leader-based policies: role strips and elections
+        from capsim.plot.roles import draw_roles
+
+        draw_roles(ax, result, lay.replica_y, BAND_H, x_hi, legend, lang)
 
     # -- convergence and the linearizability break --------------------------
     conv = result.checks.get("convergence") or {}
@@ -495,7 +503,7 @@ def draw_lanes(
             continue
         room_to = min(next_start.get(idx, math.inf), x_hi)
         op_texts.append(_label_bar(ax, scale, op, lang, is_stale, t0, w, yc, room_to,
-                                   kw["facecolor"], small))
+                                   kw["facecolor"], small, bt))
     if batch is not None:
         batch.draw(ax)
     _draw_violations(ax, result, bars, lang, legend)
@@ -720,7 +728,8 @@ def medium_label(op: Operation, lang: str) -> str:
 
 
 def _label_bar(ax: Axes, scale: _Scale, op: Operation, lang: str, is_stale: bool,
-               t0: float, w: float, yc: float, room_to: float, fill: str, size: float) -> Any:
+               t0: float, w: float, yc: float, room_to: float, fill: str, size: float,
+               bt: float | None = None) -> Any:
     """Label a request bar with the longest wording that fits, inside it or just after it.
 
     Tried in order: the full label (``write v1 ✗ refused``), the medium one
@@ -737,9 +746,10 @@ def _label_bar(ax: Axes, scale: _Scale, op: Operation, lang: str, is_stale: bool
                         + {"fail": "✗", "info": "?"}.get(op.type, ""))
     if is_stale:
         words[1] = f"{medium_label(op, lang)} ({tr('stale', lang)})"
-    x_out = t0 + w + scale.units(3)
     for text in words:
         text_w = _approx_text_pts(text, size)
+        # Never let the dashed break line run through a label beside its bar.
+        x_out = _past_break(t0 + w + scale.units(3), text_w, bt, scale)
         if not is_stale and scale.width(w) > text_w + 4:
             return ax.text(t0 + w / 2, yc, text, ha="center", va="center", fontsize=size,
                            color=style.text_colour(fill) if fill != "white" else style.INK,
@@ -834,6 +844,13 @@ def _draw_violations(ax: Axes, result: RunResult, bars: dict[int, tuple[float, f
             gid=f"missed:{w}->{r}"))
         legend.add("missed", Line2D([], [], color=style.VIOLATION, lw=1.8, marker=">",
                                     markevery=[1], label=tr("plot.legend missed", lang)))
+
+
+def _past_break(x: float, text_pts: float, bt: float | None, scale: _Scale) -> float:
+    """Where a left-aligned label starting at ``x`` goes so the break line at ``bt`` misses it."""
+    if bt is None or not x - scale.units(2) <= bt <= x + scale.units(text_pts + 4):
+        return x
+    return bt + scale.units(4)
 
 
 def _visible(t0: float, t1: float, hidden: Sequence[tuple[float, float]]

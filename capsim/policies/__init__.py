@@ -13,6 +13,7 @@ from capsim.policies.base import (
     Policy,
     Reply,
     Request,
+    Role,
     Send,
     SetTimer,
     Stored,
@@ -20,12 +21,14 @@ from capsim.policies.base import (
 from capsim.policies.cp import CP
 from capsim.policies.lock import Lock
 from capsim.policies.quorum import Quorum
+from capsim.policies.raft import Raft
 
 REGISTRY: dict[str, type[Policy]] = {
     "cp": CP,
     "ap": AP,
     "quorum": Quorum,
     "lock": Lock,
+    "raft": Raft,
 }
 
 
@@ -50,8 +53,10 @@ __all__ = [
     "Marked",
     "Policy",
     "Quorum",
+    "Raft",
     "Reply",
     "Request",
+    "Role",
     "Send",
     "SetTimer",
     "Stored",

@@ -13,6 +13,7 @@ as a list, so policies normalise with ``tuple(...)``.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, NamedTuple
 
@@ -71,7 +72,21 @@ class Marked(NamedTuple):
     mark: str | None
 
 
-Effect = Send | Reply | SetTimer | Stored | Marked
+class Role(NamedTuple):
+    """An observation, not an action: this replica is now ``role`` in ``term``.
+
+    Leader-based policies (``raft``) return it whenever role, term or commit
+    index change, so runs record elections and plots can draw them without
+    peeking at policy internals. ``leader`` is the leader this node knows.
+    """
+
+    role: str
+    term: int
+    commit: int = 0
+    leader: str | None = None
+
+
+Effect = Send | Reply | SetTimer | Stored | Role | Marked
 
 Version = tuple[int, str]
 """A version stamp: (counter, node id). Node ids break ties deterministically."""
@@ -96,6 +111,13 @@ class Policy:
     ``supports`` lists the operations the policy offers; the simulator refuses
     a scenario that asks for others (e.g. ``cas`` needs consensus, which a
     quorum register cannot provide).
+
+    ``rng`` is this node's own random generator (``raft`` draws its election
+    timeouts from it). A policy must never use the global ``random``: the
+    runtime hands each node one seeded from the run's seed and the node's
+    name (:func:`node_rng`), so the same scenario and seed give the same
+    history in the simulator, and every replica process of a live run draws
+    the same numbers as its simulated twin.
     """
 
     name: ClassVar[str] = ""
@@ -111,8 +133,10 @@ class Policy:
         params: BaseModel,
         *,
         timeout: float,
+        rng: random.Random | None = None,
     ) -> None:
         self.node = node
+        self.rng = rng if rng is not None else node_rng(0, node)
         self.nodes = list(nodes)
         self.peers = [n for n in nodes if n != node]
         self.params = params
@@ -175,6 +199,16 @@ class Policy:
         """Take back what :meth:`durable_state` returned (after a JSON round trip)."""
         if "store" in state:
             self.store = load_store(state["store"])
+
+
+def node_rng(seed: int, node: str) -> random.Random:
+    """The generator a runtime hands node ``node`` of a run seeded ``seed``.
+
+    Seeded from a string, so it is the same in every process and Python
+    version (string seeds are hashed with SHA-512), and independent of the
+    run's own generator (the network's draws do not shift a node's).
+    """
+    return random.Random(f"capsim-node:{seed}:{node}")
 
 
 def dump_store(store: Mapping[str, tuple[Any, Any]]) -> dict[str, list[Any]]:

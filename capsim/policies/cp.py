@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from capsim.i18n import t
 from capsim.policies.base import (
     ZERO,
     Effect,
@@ -81,7 +82,8 @@ class CP(Policy):
 
     def on_request(self, now: float, req: Request) -> list[Effect]:
         if req.f not in self.supports:
-            return [Reply(req.id, "fail", error=f"cp does not offer {req.f}")]
+            return [Reply(req.id, "fail", error=t("{policy} does not offer {f}", "en",
+                                                  policy="cp", f=req.f))]
         self._next += 1
         opid = self._next
         op = _Op(req, "query")
@@ -124,15 +126,17 @@ class CP(Policy):
             return []
         if op.phase == "query":
             heard = len(op.replies)
-            return [Reply(op.req.id, "fail", error=(
-                f"{self.node} could not reach a majority: {heard} of {len(self.nodes)} "
-                f"replicas answered, {self.majority} needed"))]
+            return [Reply(op.req.id, "fail", error=t(
+                "{node} could not reach a majority: {heard} of {n} replicas answered, "
+                "{need} needed", "en", node=self.node, heard=heard, n=len(self.nodes),
+                need=self.majority))]
         if op.req.f == "write":
-            return [Reply(op.req.id, "info", error=(
-                f"{self.node} stored the write on {len(op.acks)} of {len(self.nodes)} replicas, "
-                f"{self.majority} needed; it may still take effect"))]
-        return [Reply(op.req.id, "fail", error=(
-            f"{self.node} could not write the value back to a majority"))]
+            return [Reply(op.req.id, "info", error=t(
+                "{node} stored the write on {acks} of {n} replicas, {need} needed; it may "
+                "still take effect", "en", node=self.node, acks=len(op.acks),
+                n=len(self.nodes), need=self.majority))]
+        return [Reply(op.req.id, "fail", error=t(
+            "{node} could not write the value back to a majority", "en", node=self.node))]
 
     def _progress(self, opid: int, op: _Op) -> list[Effect]:
         if op.phase == "query":

@@ -38,6 +38,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from capsim.i18n import t as t_  # `t` names transactions here
 from capsim.policies.base import (
     ZERO,
     Effect,
@@ -161,16 +162,19 @@ class Lock(Policy):
     # --- clients ---------------------------------------------------------------
     def _locked_error(self, key: str) -> str:
         owner = self.locks[key].split(":", 1)[0]
-        whose = "its own" if owner == self.node else f"{owner}'s"
-        return (f"{self.node} is locked by {whose} write of {key}; it cannot read or write "
-                f"{key} until that write commits or aborts")
+        if owner == self.node:
+            return t_("{node} is locked by its own write of {key}; it cannot read or write "
+                      "{key} until that write commits or aborts", "en", node=self.node, key=key)
+        return t_("{node} is locked by {owner}'s write of {key}; it cannot read or write {key} "
+                  "until that write commits or aborts", "en", node=self.node, owner=owner, key=key)
 
     def on_request(self, now: float, req: Request) -> list[Effect]:
         return self._request(req) + self._marks()
 
     def _request(self, req: Request) -> list[Effect]:
         if req.f not in self.supports:
-            return [Reply(req.id, "fail", error=f"lock does not offer {req.f}")]
+            return [Reply(req.id, "fail", error=t_("{policy} does not offer {f}", "en",
+                                                  policy="lock", f=req.f))]
         if req.key in self.locks:
             return [Reply(req.id, "fail", error=self._locked_error(req.key))]
         if req.f == "read":
@@ -212,8 +216,9 @@ class Lock(Policy):
         self._decide_abort(tid, t)
         out: list[Effect] = []
         if t.request is not None:
-            out.append(Reply(t.request, "fail", error=(
-                f"{why}; {self.node} aborted the write of {t.key}, nothing was written")))
+            out.append(Reply(t.request, "fail", error=t_(
+                "{why}; {node} aborted the write of {key}, nothing was written", "en",
+                why=why, node=self.node, key=t.key)))
             t.request = None
         out.extend(self._send_decision(tid, t))
         return out
@@ -259,14 +264,16 @@ class Lock(Policy):
             return []
         if t.phase == "prepare":
             silent = [p for p in t.peers if p not in t.locked]
-            return self._abort(token, t, (
-                f"{', '.join(silent)} could not be locked (no answer in {self._give_up:g} s)"))
+            return self._abort(token, t, t_(
+                "{nodes} could not be locked (no answer in {seconds} s)", "en",
+                nodes=", ".join(silent), seconds=f"{self._give_up:g}"))
         if t.phase == "commit" and t.request is not None:
             request, t.request = t.request, None
-            return [Reply(request, "info", error=(
-                f"{self.node} wrote {t.key}, but {', '.join(sorted(t.waiting))} has not "
-                f"confirmed the commit in {self._give_up:g} s; it stays locked until it "
-                "does, and the write will reach it"))]
+            return [Reply(request, "info", error=t_(
+                "{node} wrote {key}, but {nodes} has not confirmed the commit in {seconds} s; "
+                "it stays locked until it does, and the write will reach it", "en",
+                node=self.node, key=t.key, nodes=", ".join(sorted(t.waiting)),
+                seconds=f"{self._give_up:g}"))]
         return []
 
     # --- messages --------------------------------------------------------------
@@ -309,8 +316,9 @@ class Lock(Policy):
             return []
         if t == "refused" and txn.phase == "prepare":
             holder = msg.get("holder")
-            why = (f"{src} is locked by {str(holder).split(':', 1)[0]}'s write of {txn.key}"
-                   if holder else f"{src} already saw this write end")
+            why = (t_("{src} is locked by {holder}'s write of {key}", "en", src=src,
+                       holder=str(holder).split(":", 1)[0], key=txn.key)
+                   if holder else t_("{src} already saw this write end", "en", src=src))
             return self._abort(tid, txn, why)
         if t == "done" and txn.phase != "prepare":
             txn.waiting.discard(src)

@@ -58,6 +58,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
 from capsim.errors import CapsimError
+from capsim.i18n import t
 from capsim.policies.base import (
     ZERO,
     Effect,
@@ -206,7 +207,8 @@ class Quorum(Policy):
     # --- the coordinator -------------------------------------------------------
     def on_request(self, now: float, req: Request) -> list[Effect]:
         if req.f not in self.supports:
-            return [Reply(req.id, "fail", error=f"quorum does not offer {req.f}")]
+            return [Reply(req.id, "fail", error=t("{policy} does not offer {f}", "en",
+                                                  policy="quorum", f=req.f))]
         self._next += 1
         opid = self._next
         op = _Op(req, self.replicas_for(req.key))
@@ -275,12 +277,14 @@ class Quorum(Policy):
             return []  # done (a read kept only to repair late repliers)
         n = len(op.replicas)
         if op.req.f == "read":
-            return [Reply(op.req.id, "fail", error=(
-                f"{self.node} heard from {len(op.replies)} of {n} replicas in "
-                f"{self._give_up:g} s, R={self.r} needed"))]
-        return [Reply(op.req.id, "info", error=(
-            f"{len(op.acks)} of {n} replicas acknowledged the write in {self._give_up:g} s, "
-            f"W={self.w} needed; it may still take effect"))]
+            return [Reply(op.req.id, "fail", error=t(
+                "{node} heard from {heard} of {n} replicas in {seconds} s, R={r} needed", "en",
+                node=self.node, heard=len(op.replies), n=n, seconds=f"{self._give_up:g}",
+                r=self.r))]
+        return [Reply(op.req.id, "info", error=t(
+            "{acks} of {n} replicas acknowledged the write in {seconds} s, W={w} needed; it "
+            "may still take effect", "en", acks=len(op.acks), n=n,
+            seconds=f"{self._give_up:g}", w=self.w))]
 
     # --- the replicas ----------------------------------------------------------
     def on_message(self, now: float, src: str, msg: dict[str, Any]) -> list[Effect]:

@@ -15,9 +15,20 @@ import simpy
 from simpy.events import Timeout
 
 from capsim.history import Event, History
+from capsim.i18n import t
 from capsim.journal import MessageLog, TraceLog
-from capsim.policies.base import Marked, Policy, Reply, Request, Send, SetTimer, Stored
-from capsim.result import Mark, TraceEntry
+from capsim.policies.base import (
+    Marked,
+    Policy,
+    Reply,
+    Request,
+    Role,
+    Send,
+    SetTimer,
+    Stored,
+    node_rng,
+)
+from capsim.records import Mark, RoleEntry, TraceEntry
 from capsim.scenario import Scenario
 from capsim.sim.nemesis import nemesis_process
 from capsim.sim.network import Network, build_graph
@@ -38,6 +49,13 @@ class _Pending:
         self.done = False
 
 
+class _Done:
+    done = True
+
+
+_DONE = _Done()
+
+
 class Engine:
     """One run: build it, call :meth:`run`, read the records."""
 
@@ -56,8 +74,12 @@ class Engine:
         self.nodes = list(scenario.nodes)
         self.up: dict[str, bool] = {n: True for n in self.nodes}
         self.epoch: dict[str, int] = {n: 0 for n in self.nodes}
+        # A paused node (``pause: G1``) keeps its state and its timers but
+        # handles nothing: what reaches it waits here, in arrival order.
+        self.paused: dict[str, list[tuple[str, Any]]] = {}
         self.policies: dict[str, Policy] = {
-            n: policy_cls(n, self.nodes, scenario.initial, params, timeout=scenario.timeout)
+            n: policy_cls(n, self.nodes, scenario.initial, params, timeout=scenario.timeout,
+                          rng=node_rng(seed, n))
             for n in self.nodes
         }
         self.network = Network(
@@ -67,9 +89,11 @@ class Engine:
             self._deliver,
             is_up=self.up.__getitem__,
             record=record_messages,
+            seed=seed,
         )
         self.events: list[Event] = []
         self.trace = TraceLog()
+        self.roles: list[RoleEntry] = []
         self.marks: list[Mark] = []
         self.pending: dict[int, _Pending] = {}
         self._next_request = 0
@@ -88,17 +112,26 @@ class Engine:
                 ev.callbacks.append(self._timer)
             elif cls is Stored:
                 self.trace.append(TraceEntry(_t(self.env.now), node, e.key, e.value))
+            elif cls is Role:
+                self.roles.append(
+                    RoleEntry(_t(self.env.now), node, e.role, e.term, e.commit, e.leader))
             elif cls is Marked:
                 self.marks.append(Mark(_t(self.env.now), node, e.key, e.mark))
             else:  # pragma: no cover - a policy bug
                 raise TypeError(f"policy on {node} returned {e!r}, which is not an effect")
 
     def _deliver(self, src: str, dst: str, msg: dict[str, Any], idx: int) -> None:
+        if dst in self.paused:
+            self.paused[dst].append(("message", (src, msg)))
+            return
         self._apply(dst, self.policies[dst].on_message(self.env.now, src, msg))
 
     def _timer(self, ev: simpy.Event) -> None:
         node, epoch, token = ev._value
         if self.up[node] and self.epoch[node] == epoch:
+            if node in self.paused:
+                self.paused[node].append(("timer", (epoch, token)))
+                return
             self._apply(node, self.policies[node].on_timer(self.env.now, token))
 
     def _reply(self, node: str, r: Reply) -> None:
@@ -114,6 +147,7 @@ class Engine:
         if not self.up[node]:
             return
         self.up[node] = False
+        self.paused.pop(node, None)  # a crash loses what waited in its buffers
         self.epoch[node] += 1
         self.policies[node].on_crash()
 
@@ -122,6 +156,34 @@ class Engine:
             return
         self.up[node] = True
         self._apply(node, self.policies[node].on_recover(self.env.now))
+
+    def pause(self, node: str) -> None:
+        """Stop ``node``'s process without losing anything (SIGSTOP, a long GC pause)."""
+        if self.up[node]:
+            self.paused.setdefault(node, [])
+
+    def resume(self, node: str) -> None:
+        """Continue ``node``: it handles what waited, in order, at the current time.
+
+        Every timer that came due during the pause fires now, once (as a
+        stopped process's ticker does); a policy that counts time in its own
+        timer firings has lost the paused time.
+        """
+        waiting = self.paused.pop(node, None)
+        if waiting is None:
+            return
+        policy = self.policies[node]
+        for what, data in waiting:
+            now = self.env.now
+            if what == "message":
+                self._apply(node, policy.on_message(now, data[0], data[1]))
+            elif what == "timer":
+                epoch, token = data
+                if self.up[node] and self.epoch[node] == epoch:
+                    self._apply(node, policy.on_timer(now, token))
+            else:  # a client's request
+                if not self.pending.get(data.id, _DONE).done:
+                    self._apply(node, policy.on_request(now, data))
 
     # --- clients ---------------------------------------------------------------
     def _record(self, p: PlannedOp, type_: str, value: Any, error: str | None = None) -> None:
@@ -142,7 +204,9 @@ class Engine:
             pend = _Pending(op, done)
             self.pending[rid] = pend
             self._record(op, "invoke", op.value if op.f != "read" else None)
-            if self.up[op.node]:
+            if op.node in self.paused:
+                self.paused[op.node].append(("request", Request(rid, op.f, op.key, op.value)))
+            elif self.up[op.node]:
                 self._apply(
                     op.node,
                     self.policies[op.node].on_request(
@@ -166,8 +230,9 @@ class Engine:
             return
         p.done = True
         reason = (
-            f"{p.op.node} is down" if not self.up[p.op.node]
-            else f"no answer from {p.op.node} within the {self.scenario.timeout:g} s timeout"
+            t("{node} is down", "en", node=p.op.node) if not self.up[p.op.node]
+            else t("no answer from {node} within the {seconds} s timeout", "en",
+                   node=p.op.node, seconds=f"{self.scenario.timeout:g}")
         )
         p.event.succeed(Reply(rid, "info", None, reason))
 
@@ -181,7 +246,7 @@ class Engine:
             self._apply(n, self.policies[n].start(0.0))
         env.process(
             nemesis_process(env, list(self.scenario.nemesis), self.network, self.nodes,
-                            self.crash, self.recover)
+                            self.crash, self.recover, self.pause, self.resume)
         )
         for name in sorted(self.plans, key=self._client_order):
             if self.plans[name]:

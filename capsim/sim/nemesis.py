@@ -13,7 +13,7 @@ from typing import Any
 import simpy
 from simpy.events import URGENT
 
-from capsim.result import Fault
+from capsim.records import Fault
 from capsim.scenario import NemesisEvent, Scenario
 from capsim.sim.network import Network
 
@@ -40,6 +40,8 @@ def nemesis_process(
     nodes: list[str],
     crash: Callable[[str], None],
     recover: Callable[[str], None],
+    pause: Callable[[str], None] | None = None,
+    resume: Callable[[str], None] | None = None,
 ) -> Generator[simpy.Event, Any, None]:
     for ev in schedule:
         if ev.at > env.now:
@@ -54,6 +56,10 @@ def nemesis_process(
             crash(ev.crash)
         elif ev.recover is not None:
             recover(ev.recover)
+        elif ev.pause is not None and pause is not None:
+            pause(ev.pause)
+        elif ev.resume is not None and resume is not None:
+            resume(ev.resume)
 
 
 def partition_label(groups: list[list[str]]) -> str:
@@ -64,11 +70,13 @@ def fault_spans(scenario: Scenario) -> list[Fault]:
     """Every fault as a (start, end) span; open spans end with the run.
 
     A new partition replaces the one in force (as in Jepsen); cuts add up
-    until a heal; a crash lasts until that node recovers.
+    until a heal; a crash lasts until that node recovers, a pause until it
+    resumes.
     """
     out: list[Fault] = []
     open_net: list[tuple[str, float, list[list[str]], str]] = []
     open_crash: dict[str, float] = {}
+    open_pause: dict[str, float] = {}
 
     def close_net(t: float) -> None:
         for kind, start, groups, label in open_net:
@@ -93,7 +101,14 @@ def fault_spans(scenario: Scenario) -> list[Fault]:
         elif ev.recover is not None and ev.recover in open_crash:
             start = open_crash.pop(ev.recover)
             out.append(Fault("crash", start, ev.at, [[ev.recover]], f"{ev.recover} down"))
+        elif ev.pause is not None:
+            open_pause.setdefault(ev.pause, ev.at)
+        elif ev.resume is not None and ev.resume in open_pause:
+            start = open_pause.pop(ev.resume)
+            out.append(Fault("pause", start, ev.at, [[ev.resume]], f"{ev.resume} paused"))
     close_net(scenario.duration)
+    for node, start in open_pause.items():
+        out.append(Fault("pause", start, scenario.duration, [[node]], f"{node} paused"))
     for node, start in open_crash.items():
         out.append(Fault("crash", start, scenario.duration, [[node]], f"{node} down"))
     out.sort(key=lambda f: (f.start, f.kind, f.label))

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from capsim.check import run_checks
+from capsim.check.leadership import leadership
 from capsim.errors import CapsimError, Problem, ScenarioError
 from capsim.policies import get_policy
 from capsim.policies.base import Policy
@@ -63,6 +64,9 @@ def simulate(
         duration=scenario.duration,
         linearizability=linearizability,
     )
+    if engine.roles:
+        checks["leadership"] = leadership(engine.roles, faults, scenario.nodes,
+                                          scenario.duration)
     return RunResult(
         scenario=scenario,
         policy=name,
@@ -73,6 +77,7 @@ def simulate(
         messages=engine.messages(),
         checks=checks,
         params=p.model_dump(mode="json"),
+        roles=engine.roles,
         marks=engine.marks,
     )
 

@@ -13,9 +13,10 @@ Nothing here imports rich or typer; matplotlib, pyarrow and dask are
 imported only by the functions that need them.
 """
 
-from capsim.sweep.results import mean_ci, read_results, summarize
+from capsim.sweep.results import read_results, summarize
 from capsim.sweep.run import SweepInterrupted, SweepResult, make_executor, run_sweep
 from capsim.sweep.spec import Axis, Point, Run, Sweep, derive_seed, load_sweep, parse_sweep_text
+from capsim.sweep.stats import mean_ci
 
 __all__ = [
     "Axis",

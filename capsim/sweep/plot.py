@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from capsim import palette
 from capsim.errors import CapsimError
-from capsim.i18n import add_words, tr
-from capsim.sweep.results import mean_ci
+from capsim.i18n import add_words, localize_figure, resolve_lang, tr
+from capsim.sweep.stats import mean_ci
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -295,12 +295,13 @@ def save_plot(
     hue: str | None = None,
     params: Sequence[str] = (),
     title: str = "",
-    lang: str = "en",
+    lang: str | None = "en",
 ) -> Path:
     """One panel per metric in ``ys``, side by side, written atomically as PNG (or SVG/PDF).
 
     Drawn with the same fonts and sizes as the run pictures
-    (:func:`capsim.plot.style.plot_context`).
+    (:func:`capsim.plot.style.plot_context`); ``lang="zh"`` draws with a CJK
+    font and says the labels in Chinese.
     """
     # A bare Figure, not pyplot: no backend switch, no global figure list,
     # safe from a notebook or a thread.
@@ -315,7 +316,7 @@ def save_plot(
     fmt = p.suffix.lstrip(".").lower() or "png"
     from capsim.plot.style import plot_context
 
-    with plot_context(lang) as eff:
+    with plot_context(resolve_lang(lang)) as eff:
         fig = Figure(figsize=(6.0 * len(ys), 4.4), layout="constrained")
         axes = fig.subplots(1, len(ys), squeeze=False)
         for ax, y in zip(axes[0], ys, strict=True):
@@ -329,6 +330,7 @@ def save_plot(
                        ncol=2 if n is not None else min(len(handles), 6))
         if title:
             fig.suptitle(title, fontsize=11, x=0.01, ha="left")
+        localize_figure(fig, eff)  # any label that is a catalogue sentence
         buf = io.BytesIO()
         fig.savefig(buf, format=fmt, dpi=110, facecolor="white")
     write_bytes(p, buf.getvalue())

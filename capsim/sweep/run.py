@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from capsim.errors import CapsimError, OutputExistsError
+from capsim.sweep.files import JOURNAL, META, OWN_FILES, RESULTS_CSV
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -37,12 +38,7 @@ if TYPE_CHECKING:
     from capsim.scenario import Scenario
     from capsim.sweep.spec import Sweep
 
-JOURNAL = "runs.jsonl"
-RESULTS_CSV = "results.csv"
-RESULTS_PARQUET = "results.parquet"
-META = "sweep.json"
-SWEEP_COPY = "sweep.yaml"
-_OWN_FILES = (JOURNAL, RESULTS_CSV, RESULTS_PARQUET, META, SWEEP_COPY)
+_OWN_FILES = OWN_FILES
 
 _MAX_CHUNK = 64
 
@@ -82,7 +78,7 @@ def run_chunk(tasks: Sequence[Task]) -> list[Outcome]:
 
 
 def _capsim_version() -> str:
-    from capsim import __version__
+    from capsim._version import __version__
 
     return __version__
 

@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from capsim._version import __version__
 from capsim.errors import Problem, ScenarioError
+from capsim.i18n import t
 from capsim.scenario import (
     Loc,
     Scenario,
@@ -159,18 +160,18 @@ class Sweep:
         """The parameter columns of the results, in axis order."""
         return [a.column for group in self.axes for a in group]
 
-    def describe(self) -> str:
+    def describe(self, lang: str | None = "en") -> str:
         """``12 points × 2 policies × 20 seeds = 480 runs``, for --dry-run and the log."""
-        pol = len(self.policies)
-        head = (
-            f"{len(self.points)} point{'s' if len(self.points) != 1 else ''}"
-            if not self.is_policy_axis else f"{len(self.points)} points (policy is an axis)"
-        )
+        pol, pts = len(self.policies), len(self.points)
+        if self.is_policy_axis:
+            head = t("{n} points (policy is an axis)", lang, n=pts)
+        else:
+            head = t("1 point", lang) if pts == 1 else t("{n} points", lang, n=pts)
         parts = [head]
         if not self.is_policy_axis:
-            parts.append(f"{pol} polic{'ies' if pol != 1 else 'y'}")
-        parts.append(f"{self.seeds} seed{'s' if self.seeds != 1 else ''}")
-        return " × ".join(parts) + f" = {len(self.runs)} runs"
+            parts.append(t("1 policy", lang) if pol == 1 else t("{n} policies", lang, n=pol))
+        parts.append(t("1 seed", lang) if self.seeds == 1 else t("{n} seeds", lang, n=self.seeds))
+        return t("{parts} = {n} runs", lang, parts=" × ".join(parts), n=len(self.runs))
 
     @property
     def is_policy_axis(self) -> bool:

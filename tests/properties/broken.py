@@ -17,6 +17,7 @@ from capsim.history import Event, History
 from capsim.policies.ap import AP
 from capsim.policies.base import ZERO, Effect, Policy, Reply, Request, Send, SetTimer, Stored
 from capsim.policies.cp import CP, _Op
+from capsim.policies.raft import Raft
 
 
 class QuorumOfOne(CP):
@@ -239,3 +240,18 @@ __all__ = [
     "cumulative_steps",
     "forgets_failures",
 ]
+
+
+class Figure8Raft(Raft):
+    """``raft`` with the bug of the Raft paper's Figure 8.
+
+    A leader commits an entry of an *earlier* term as soon as a majority
+    stores it (counting replicas), and, as in the paper's figure, a new
+    leader appends no empty entry of its own term. A later leader whose log
+    ends in a newer term can then be elected without that entry and
+    overwrite it everywhere: a committed write is lost.
+    """
+
+    name = "raft-figure-8"
+    commit_only_current_term = False
+    empty_entry_on_election = False

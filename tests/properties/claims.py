@@ -218,12 +218,16 @@ def check_impossibility(scenario: Scenario, policy: PolicyArg) -> None:
 def settle_time(scenario: Scenario, policy: PolicyArg) -> float:
     """How long after the last fault and the last write ``ap`` needs to agree again.
 
-    Within one ``sync_interval`` every live replica pushes its whole map, and
+    Every ``sync_interval`` a live replica pushes what its peers have not
+    acknowledged to ``sync_fanout`` of them in turn, so within
+    ``ceil(peers / sync_fanout)`` intervals every peer has been offered it, and
     the push arrives within the largest message delay; after that every
     replica holds the highest version of every key.
     """
     params = policy_params(scenario, policy)
-    return float(params.sync_interval) + upper_latency(scenario)
+    peers = len(scenario.nodes) - 1
+    rounds = max(1, -(-peers // int(getattr(params, "sync_fanout", peers or 1))))
+    return rounds * float(params.sync_interval) + upper_latency(scenario)
 
 
 def state_at(result: RunResult, t: float) -> dict[tuple[str, str], Any]:

@@ -87,3 +87,12 @@ def test_purity_fails_for_a_checker_with_module_state() -> None:
                                                 broken.cumulative_steps),
     )
     assert "different verdict" in str(error)
+
+
+def test_raft_safety_fails_for_a_raft_that_commits_earlier_terms_by_counting() -> None:
+    """Figure 8 of the Raft paper, replayed step by step: the broken raft loses a commit."""
+    from capsim.testing.raft import figure_8
+
+    figure_8(claims.policy_class("raft"))  # type: ignore[arg-type]
+    with pytest.raises(AssertionError, match="committed entry was overwritten"):
+        figure_8(broken.Figure8Raft)

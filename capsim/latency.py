@@ -1,4 +1,7 @@
-"""The PBS paper's production latency models, as plain data plus samplers.
+"""Latency models shared by the simulator's network and PBS: the PBS paper's production mixtures.
+
+They live here, below both :mod:`capsim.sim` and :mod:`capsim.pbs`, because
+both draw from them; neither owns them.
 
 Bailis et al. (PVLDB 5(8), 2012, Table 3) fitted each one-way message delay of
 a Dynamo-style quorum system to a two-part mixture: a Pareto (type I) body and

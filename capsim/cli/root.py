@@ -1,4 +1,4 @@
-"""The typer application object, shared by the command modules.
+"""The root command: the typer application object the command modules register on.
 
 Only typer and the standard library are imported here: ``capsim --help``
 must stay fast, so each command imports what it needs inside its body.
@@ -11,14 +11,11 @@ from typing import Annotated
 import typer
 
 from capsim._version import __version__
+from capsim.cli.commands import ABOUT
 
 app = typer.Typer(
     name="capsim",
-    help=(
-        "capsim: see the CAP theorem. Run partition scenarios under consistent (cp) and "
-        "available (ap) policies, check every history for linearizability, and draw it.\n\n"
-        "Start with `capsim run` (the seed story: G1 and G2, a broken link, a write and a read)."
-    ),
+    help=ABOUT,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -40,3 +37,6 @@ def _root(
     ] = False,
 ) -> None:
     """capsim: see the CAP theorem."""
+    from capsim.cli.common import use_lang
+
+    use_lang(None)  # a fresh invocation: --lang, CAPSIM_LANG or the locale decide
