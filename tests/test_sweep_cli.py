@@ -204,7 +204,7 @@ def test_plot_axes_show_one_line_per_policy_with_the_means(swept: Path) -> None:
     assert lo <= 0 and hi >= 100
     # Human axis labels with units, not raw column keys.
     assert ax.get_xlabel() == "partition length (s)"
-    assert ax.get_ylabel().startswith("availability (% of requests answered)")
+    assert ax.get_ylabel().startswith("availability (share of requests answered, %)")
     # Policies keep their style from the palette: cp and ap never share a colour.
     from capsim import palette
 

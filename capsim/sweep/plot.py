@@ -103,20 +103,20 @@ def aggregate(
 
 #: Human names (with units) for the columns people plot; looked up with ``tr``.
 _LABELS: dict[str, dict[str, str]] = {
-    "sweep.availability.overall": {"en": "availability (% of requests answered)",
+    "sweep.availability.overall": {"en": "availability (share of requests answered, %)",
                                    "zh": "可用性 (应答请求的 %)"},
     "sweep.availability.during_partition": {"en": "availability during the partition (%)",
                                             "zh": "分区期间的可用性 (%)"},
     "sweep.availability.outside_partition": {"en": "availability outside the partition (%)",
                                              "zh": "分区之外的可用性 (%)"},
-    "sweep.stale_reads.rate": {"en": "stale reads (% of reads)", "zh": "过期读 (占读的 %)"},
+    "sweep.stale_reads.rate": {"en": "stale reads (share of reads, %)", "zh": "过期读 (占读的 %)"},
     "sweep.stale_reads.count": {"en": "stale reads (count)", "zh": "过期读 (次数)"},
     "sweep.partition_length": {"en": "partition length (s)", "zh": "分区时长 (秒)"},
     "sweep.params.quorum.r": {"en": "R: replies a read waits for", "zh": "R: 读需要的应答数"},
     "sweep.params.quorum.w": {"en": "W: acks a write waits for", "zh": "W: 写需要的确认数"},
     "sweep.params.quorum.n": {"en": "N: replicas of each key", "zh": "N: 每个键的副本数"},
     "sweep.policy": {"en": "policy", "zh": "策略"},
-    "sweep.linearizable": {"en": "linearizable (% of runs)", "zh": "线性一致 (运行的 %)"},
+    "sweep.linearizable": {"en": "linearizable (share of runs, %)", "zh": "线性一致 (运行的 %)"},
     "sweep.convergence.time": {"en": "time to converge after the heal (s)",
                                "zh": "恢复后收敛所需时间 (秒)"},
     "sweep.mean ci": {"en": "mean ± 95% CI over seeds", "zh": "各种子的均值 ± 95% 置信区间"},
@@ -257,10 +257,14 @@ def plot_sweep(
         if lo > 0:
             ax.set_ylim(0, hi)  # start at zero: no exaggerated differences
     ax.set_xlabel(column_label(x, lang))
-    ax.set_ylabel(f"{column_label(y, lang)}\n{tr('sweep.mean ci', lang)}", fontsize=9)
+    ax.set_ylabel(column_label(y, lang))
+    # What each point is, once per panel (a separate text: the catalogue translates it).
+    ax.text(1.0, 1.01, tr("sweep.mean ci", lang), transform=ax.transAxes, ha="right",
+            va="bottom", fontsize=8, color=palette.MUTED)
     handles = legend_handles(ax, n if quorum else None, lang)
     if legend and handles and ((hue is not None and len(agg.series) > 1) or quorum):
-        ax.legend(handles=handles, fontsize=8, loc="best", framealpha=0.9)
+        ax.legend(handles=handles, fontsize=8, loc="best", framealpha=0.9,
+                  title=column_label(hue, lang) if hue == "policy" else None)
     if agg.pooled:
         ax.annotate(f"{tr('sweep.averaged over', lang)} {', '.join(agg.pooled)}",
                     xy=(0.0, -0.2), xycoords="axes fraction", fontsize=8, color="0.4")
