@@ -16,6 +16,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+try:  # orjson encodes a history ~5x faster than json; the text is the same JSON
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - a dependency, but keep working without it
+    _orjson = None  # type: ignore[assignment]
+
+
+def json_line(obj: Any) -> str:
+    """``obj`` as one compact line of JSON plus a newline (UTF-8 kept as is).
+
+    Uses orjson when it can encode ``obj`` (plain str/int/float/list/dict),
+    the standard library otherwise (e.g. integers past 64 bits).
+    """
+    if _orjson is not None:
+        try:
+            return _orjson.dumps(obj).decode() + "\n"
+        except (TypeError, _orjson.JSONEncodeError):
+            pass
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False) + "\n"
+
+
 EventType = Literal["invoke", "ok", "fail", "info"]
 OpName = Literal["read", "write", "cas"]
 
@@ -131,10 +151,11 @@ class Operation:
 class History(Sequence[Event]):
     """An ordered, immutable list of events with JSON Lines I/O."""
 
-    __slots__ = ("_events",)
+    __slots__ = ("_events", "_ops")
 
     def __init__(self, events: Iterable[Event] = ()) -> None:
         self._events: tuple[Event, ...] = tuple(events)
+        self._ops: tuple[Operation, ...] | None = None
 
     def __getitem__(self, i: Any) -> Any:
         return self._events[i]
@@ -158,8 +179,14 @@ class History(Sequence[Event]):
         """Pair each invoke with the next completion of the same process.
 
         Jepsen's rule: a process has at most one operation outstanding, so its
-        next completion event belongs to its last invoke.
+        next completion event belongs to its last invoke. Computed once (a
+        history never changes); each call returns a fresh list.
         """
+        if self._ops is None:
+            self._ops = tuple(self._pair())
+        return list(self._ops)
+
+    def _pair(self) -> list[Operation]:
         open_: dict[str, Event] = {}
         ops: list[Operation] = []
         slot: dict[str, int] = {}
@@ -184,10 +211,12 @@ class History(Sequence[Event]):
         return ops
 
     def to_jsonl(self) -> str:
-        return "".join(
-            json.dumps(e.to_dict(), separators=(",", ":"), ensure_ascii=False) + "\n"
-            for e in self._events
-        )
+        return "".join(self.jsonl_lines())
+
+    def jsonl_lines(self) -> Iterator[str]:
+        """The history as JSON Lines, one line at a time (for streaming to a file)."""
+        for e in self._events:
+            yield json_line(e.to_dict())
 
     @classmethod
     def from_jsonl(cls, text: str, source: str = "<history>") -> History:

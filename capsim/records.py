@@ -58,6 +58,20 @@ class Message(NamedTuple):
     kind: str
     end: float
     status: str  # delivered | lost | cut | down
+    value: Any = None  # the value it carries, when it carries one (drawn on its arrow)
 
 
-__all__ = ["Fault", "Message", "RoleEntry", "TraceEntry"]
+class Mark(NamedTuple):
+    """From ``time`` on, replica ``node``'s ``key`` is in state ``mark`` (None: normal).
+
+    Recorded from a policy's :class:`~capsim.policies.base.Marked`
+    observations (``lock``: ``"locked"``), for pictures only.
+    """
+
+    time: float
+    node: str
+    key: str
+    mark: str | None
+
+
+__all__ = ["Fault", "Mark", "Message", "RoleEntry", "TraceEntry"]

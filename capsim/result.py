@@ -8,18 +8,23 @@ can be redone from a saved run folder without re-simulating.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from capsim._version import __version__
-from capsim.history import History
-from capsim.records import Fault, Message, RoleEntry, TraceEntry
+from capsim.history import History, json_line
+from capsim.journal import MessageLog, TraceLog
+from capsim.records import Fault, Mark, Message, RoleEntry, TraceEntry
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from capsim.scenario import Scenario
+
+
+_TRACE_SLOT = "\x00capsim-trace\x00"  # where json_chunks splices the trace in
 
 
 @dataclass(frozen=True)
@@ -30,14 +35,16 @@ class RunResult:
     policy: str
     seed: int
     history: History
-    trace: list[TraceEntry]
+    trace: Sequence[TraceEntry]
     faults: list[Fault]
-    messages: list[Message]
+    messages: Sequence[Message]
     checks: dict[str, Any] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
     """The policy's effective tunables (scenario ``params`` plus overrides such as --nrw)."""
     roles: list[RoleEntry] = field(default_factory=list)
     """Role, term and commit index over time (leader-based policies; empty for others)."""
+    marks: list[Mark] = field(default_factory=list)
+    """Replica states a policy reported (``lock``: which key is locked when), for pictures."""
 
     @property
     def name(self) -> str:
@@ -59,7 +66,7 @@ class RunResult:
 
         return flatten(self.checks)
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, trace: bool = True) -> dict[str, Any]:
         return {
             "capsim_version": __version__,
             "scenario": self.scenario.name,
@@ -68,18 +75,40 @@ class RunResult:
             "params": self.params,
             "checks": self.checks,
             "faults": [f._asdict() for f in self.faults],
-            "trace": [list(t) for t in self.trace],
+            "trace": [list(t) for t in self.trace] if trace else [],
             **({"roles": [list(r) for r in self.roles]} if self.roles else {}),
+            **({"marks": [list(m) for m in self.marks]} if self.marks else {}),
             "spec": self.scenario.model_dump(mode="json", by_alias=True),
         }
 
     def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False) + "\n"
+        return "".join(self.json_chunks())
+
+    def json_chunks(self) -> Iterator[str]:
+        """``result.json`` in pieces: indented as usual, one trace entry per line.
+
+        The trace of a 100k-op run has hundreds of thousands of entries;
+        written entry by entry it never becomes one big string (or a list of
+        lists) in memory.
+        """
+        head: dict[str, Any] = self.to_dict(trace=False)
+        head["trace"] = _TRACE_SLOT
+        before, after = json.dumps(head, indent=2, ensure_ascii=False).split(
+            json.dumps(_TRACE_SLOT), 1)
+        yield before + "["
+        first = True
+        for t in self.trace:
+            yield ("\n    " if first else ",\n    ") + json_line(list(t))[:-1]
+            first = False
+        yield ("\n  ]" if not first else "]") + after + "\n"
 
     def messages_jsonl(self) -> str:
-        return "".join(
-            json.dumps(m._asdict(), separators=(",", ":")) + "\n" for m in self.messages
-        )
+        return "".join(self.messages_lines())
+
+    def messages_lines(self) -> Iterator[str]:
+        """``messages.jsonl`` one line at a time: 1.5 million messages never sit in one string."""
+        for m in self.messages:
+            yield json_line(m._asdict())
 
     def history_frame(self) -> pd.DataFrame:
         """The history as a pandas DataFrame (needs pandas: ``pip install pandas``)."""
@@ -156,23 +185,25 @@ class RunResult:
         except json.JSONDecodeError as exc:
             raise CapsimError(f"{d / 'result.json'}:{exc.lineno}: not JSON: {exc.msg}") from None
         history = History.read(d / "history.jsonl")
-        messages: list[Message] = []
+        messages = MessageLog()
         mpath = d / "messages.jsonl"
         if mpath.is_file():
-            for line in mpath.read_text(encoding="utf-8").splitlines():
-                if line.strip():
-                    messages.append(Message(**json.loads(line)))
+            with mpath.open(encoding="utf-8") as fh:  # line by line: it can be large
+                for line in fh:
+                    if line.strip():
+                        messages.append(*Message(**json.loads(line)))
         return cls(
             scenario=parse_scenario(data["spec"], source=str(d / "result.json")),
             policy=data["policy"],
             seed=int(data["seed"]),
             history=history,
-            trace=[TraceEntry(*t) for t in data.get("trace", [])],
+            trace=TraceLog.of(TraceEntry(*t) for t in data.get("trace", [])),
             faults=[Fault(**f) for f in data.get("faults", [])],
             messages=messages,
             checks=data.get("checks", {}),
             params=data.get("params", {}),
             roles=[RoleEntry(*r) for r in data.get("roles", [])],
+            marks=[Mark(*m) for m in data.get("marks", [])],
         )
 
     def _repr_html_(self) -> str:

@@ -19,9 +19,10 @@ ROOT = Path(__file__).resolve().parents[1] / "capsim"
 # Lowest first. A module may import its own layer or any layer below it, never above.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("foundations", ("capsim._version", "capsim.errors", "capsim.atomic", "capsim.i18n",
-                     "capsim.distributions", "capsim.latency", "capsim.safeyaml")),
-    ("model", ("capsim.history", "capsim.records", "capsim.scenario", "capsim.policies",
-               "capsim.formats", "capsim.limits")),
+                     "capsim.distributions", "capsim.latency", "capsim.safeyaml",
+                     "capsim.palette")),
+    ("model", ("capsim.history", "capsim.records", "capsim.journal", "capsim.scenario",
+               "capsim.policies", "capsim.formats", "capsim.limits")),
     ("checks", ("capsim.check",)),
     ("run records", ("capsim.result", "capsim.report")),
     ("runtimes", ("capsim.sim", "capsim.pbs", "capsim.explore")),

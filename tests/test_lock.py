@@ -9,7 +9,7 @@ import pytest
 from capsim import load_scenario, parse_scenario, simulate
 from capsim.check.linearizable import check_linearizable
 from capsim.policies import REGISTRY
-from capsim.policies.base import Reply, Request, Send, SetTimer, Stored
+from capsim.policies.base import Marked, Reply, Request, Send, SetTimer, Stored
 from capsim.policies.lock import Lock, LockParams
 
 from .paths import SCENARIOS
@@ -132,14 +132,16 @@ def _wire(msg):
 def test_plain_calls_prepare_commit_done():
     g1, g2 = _lock("G1", ("G1", "G2")), _lock("G2", ("G1", "G2"))
     out = g1.on_request(1.0, Request(1, "write", "x", "v1"))
+    # Marked: an observation for pictures ("G1 locked"), not an action.
     assert out == [Send("G2", {"t": "prepare", "txn": "G1:1", "key": "x"}, "prepare"),
-                   SetTimer(0.8, "G1:1")]
+                   SetTimer(0.8, "G1:1"), Marked("x", "locked")]
     # G1 holds its own lock meanwhile: its reads are refused.
     [refused] = g1.on_request(1.01, Request(2, "read", "x"))
     assert (refused.type, refused.error.startswith("G1 is locked by its own write")) == (
         "fail", True)
     locked = g2.on_message(1.05, "G1", _wire(out[0].msg))
-    assert locked == [Send("G1", {"t": "locked", "txn": "G1:1", "ver": [0, ""]}, "ack")]
+    assert locked == [Send("G1", {"t": "locked", "txn": "G1:1", "ver": [0, ""]}, "ack"),
+                      Marked("x", "locked")]
     assert g2.on_request(1.06, Request(3, "write", "x", "v9"))[0].type == "fail"
     commit = g1.on_message(1.1, "G2", _wire(locked[0].msg))
     assert commit == [
@@ -147,9 +149,11 @@ def test_plain_calls_prepare_commit_done():
         Send("G2", {"t": "commit", "txn": "G1:1", "key": "x", "value": "v1", "ver": [1, "G1"]},
              "commit"),
         SetTimer(0.5, "retry"),
+        Marked("x", None),
     ]
     done = g2.on_message(1.15, "G1", _wire(commit[1].msg))
-    assert done == [Stored("x", "v1"), Send("G1", {"t": "done", "txn": "G1:1"}, "ack")]
+    assert done == [Stored("x", "v1"), Send("G1", {"t": "done", "txn": "G1:1"}, "ack"),
+                    Marked("x", None)]
     assert g2.on_request(1.16, Request(4, "read", "x")) == [Reply(4, "ok", "v1")]
     assert g1.on_message(1.2, "G2", _wire(done[1].msg)) == [Reply(1, "ok", "v1")]
     assert g1.on_timer(1.5, "retry") == []  # nothing left to resend

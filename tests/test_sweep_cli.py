@@ -191,13 +191,25 @@ def test_plot_axes_show_one_line_per_policy_with_the_means(swept: Path) -> None:
     ax = Figure().subplots()
     plot_sweep(table, "partition_length", "availability.overall", "policy", params=params,
                ax=ax)
-    lines = {ln.get_label(): ln for ln in ax.get_lines()}
+    lines = {ln.get_gid().split(":", 1)[1]: ln for ln in ax.get_lines()
+             if (ln.get_gid() or "").startswith("series:")}
     assert set(lines) == {"cp", "ap"}
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["cp", "ap"]
     cp = [r["availability.overall"] for r in table
           if r["policy"] == "cp" and r["partition_length"] == 4]
     assert list(lines["cp"].get_xdata()) == [1, 4]
-    assert lines["cp"].get_ydata()[1] == pytest.approx(sum(cp) / len(cp))
-    assert ax.get_xlabel() == "partition_length"
+    # Availability is drawn in percent, on the whole 0–100 % axis (no exaggeration).
+    assert lines["cp"].get_ydata()[1] == pytest.approx(100 * sum(cp) / len(cp))
+    lo, hi = ax.get_ylim()
+    assert lo <= 0 and hi >= 100
+    # Human axis labels with units, not raw column keys.
+    assert ax.get_xlabel() == "partition length (s)"
+    assert ax.get_ylabel().startswith("availability (share of requests answered, %)")
+    # Policies keep their style from the palette: cp and ap never share a colour.
+    from capsim import palette
+
+    assert lines["cp"].get_color() == palette.POLICY_STYLES["cp"]["colour"]
+    assert lines["ap"].get_color() == palette.POLICY_STYLES["ap"]["colour"]
     agg = aggregate(table, "partition_length", "availability.overall", "policy", params)
     assert agg.pooled == []  # nemesis.1.at moves with partition_length (zip): nothing pooled
     pooled = aggregate(table, "policy", "availability.overall", None, params)

@@ -220,7 +220,8 @@ def test_pbs_and_sweep_pictures_say_their_labels_in_chinese(tmp_path: Path) -> N
     localize_figure(fig, "zh")
     words = texts(fig)
     for label in ("P（读到最新值）", "P（过期读）", "t：写入提交之后的时间（毫秒）", "目标 0.999",
-                  "分区时长", "可用性（总体）（平均值 ± 95% CI）", "策略"):
+                  "分区时长 (秒)", "可用性（应答请求的比例，%）", "各种子的均值 ± 95% 置信区间",
+                  "策略"):
         assert label in words, label
     assert english_left(" | ".join(words)) == []
 

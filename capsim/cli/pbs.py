@@ -282,14 +282,9 @@ def _save_plot(
     import contextlib
     import io
 
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from capsim.atomic import write_bytes
     from capsim.i18n import localize_figure, resolve_lang, t
-    from capsim.pbs.plot import plot_t_visibility
+    from capsim.pbs.plot import t_visibility_figure
 
     fonts: Any = contextlib.nullcontext(resolve_lang(lang))
     if resolve_lang(lang) == "zh":
@@ -297,23 +292,15 @@ def _save_plot(
 
         fonts = plot_context("zh")  # a CJK font (or English, with a warning, without one)
     with fonts as drawn_lang:
-        fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 7), sharex=True)
-        try:
-            plot_t_visibility(result, t_max=t_max, target=target, t_target=t_target, ax=top)
-            plot_t_visibility(
-                result, t_max=t_max, target=target, t_target=t_target, stale=True, ax=bottom
-            )
-            top.set_xlabel("")
-            top.set_title(t(
-                "t-visibility: N={n} R={r} W={w} on {model} ({trials} trials, seed {seed})",
-                drawn_lang, n=result.n, r=result.r, w=result.w, model=result.model,
-                trials=f"{result.trials:,}", seed=result.seed))
-            localize_figure(fig, drawn_lang)  # the labels are catalogue sentences
-            fig.tight_layout()
-            buf = io.BytesIO()
-            fig.savefig(buf, format=path.suffix.lower().lstrip("."), dpi=120)
-        finally:
-            plt.close(fig)
+        title = t(
+            "t-visibility: N={n} R={r} W={w} on {model} ({trials} trials, seed {seed})",
+            drawn_lang, n=result.n, r=result.r, w=result.w, model=result.model,
+            trials=f"{result.trials:,}", seed=result.seed)
+        fig = t_visibility_figure(result, t_max=t_max, target=target, t_target=t_target,
+                                  title=title)
+        localize_figure(fig, drawn_lang)  # the labels are catalogue sentences
+        buf = io.BytesIO()
+        fig.savefig(buf, format=path.suffix.lower().lstrip("."), dpi=120, facecolor="white")
     write_bytes(path, buf.getvalue())
 
 

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from capsim.explore.linear import KeyFrontier, LinOp
-from capsim.policies.base import Policy, Reply, Request, Role, Send, SetTimer, Stored
+from capsim.policies.base import Marked, Policy, Reply, Request, Role, Send, SetTimer, Stored
 from capsim.scenario import Scenario
 from capsim.sim.schedule import POLICY_NOW, canon, client_plans
 from capsim.sim.workload import PlannedOp
@@ -504,8 +504,8 @@ class Model:
                 out.append(("reply", e.request, e.type, e.value, e.error))
             elif cls is Stored:
                 out.append(("stored", e.key, e.value))
-            elif cls is Role:
-                continue  # an observation for pictures; the role is in the snapshot already
+            elif cls is Role or cls is Marked:
+                continue  # observations for pictures; the snapshot holds the state itself
             else:  # pragma: no cover - a policy bug
                 raise TypeError(f"a policy returned {e!r}, which is not an effect")
         return tuple(out)

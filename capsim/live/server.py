@@ -34,7 +34,7 @@ from typing import Any, TextIO
 from capsim.errors import CapsimError
 from capsim.live.auth import AuthError, Signer, Verifier
 from capsim.live.protocol import MAX_ID, MAX_LINE, ProtocolError, check_request, decode, encode
-from capsim.policies import Reply, Request, Role, Send, SetTimer, Stored, get_policy
+from capsim.policies import Marked, Reply, Request, Role, Send, SetTimer, Stored, get_policy
 from capsim.policies.base import Policy, node_rng
 
 STATE_FILE = "state.json"
@@ -411,6 +411,8 @@ class Replica:
                         self.watchers.discard(w)
                     else:
                         self._send(w, line)
+            elif cls is Marked:
+                pass  # an observation for pictures; live runs do not record it
             else:  # pragma: no cover - a policy bug
                 raise TypeError(f"policy returned {e!r}, which is not an effect")
 

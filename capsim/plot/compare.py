@@ -10,7 +10,7 @@ heal. Values keep one colour across panels.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from capsim.i18n import localize, tr
 from capsim.plot import style
@@ -63,13 +63,17 @@ def compare(
         fig = style.new_figure(11.0, sum(heights) + 0.55 * len(results) + 1.3)
         gs = fig.add_gridspec(len(heights), 1, height_ratios=heights)
         legend = Legend()
+        op_texts: list[Any] = []
+        keep_texts: list[Any] = []
         first = None
         row = 0
         for i, r in enumerate(results):
             ax = fig.add_subplot(gs[row], sharex=first)
             first = first or ax
             row += 1
-            _, leg = draw_lanes(ax, r, colours, lang, label_ops=label_ops, xmax=xmax)
+            lay, leg = draw_lanes(ax, r, colours, lang, label_ops=label_ops, xmax=xmax)
+            op_texts += lay.op_texts
+            keep_texts += lay.keep_texts
             legend.merge(leg)
             _title(ax, r, lang, with_name=False)
             last = i == len(results) - 1
@@ -89,4 +93,5 @@ def compare(
         head = sc.name if not sc.description else f"{sc.name}: {localize(sc.description, lang)}"
         fig.suptitle(head, x=0.01, ha="left", fontsize=12.5, color=style.INK)
         add_figure_legend(fig, legend)
+        style.declutter(fig, op_texts, keep_texts)
         return fig

@@ -7,6 +7,15 @@ instead, and both recover after the heal.
 
 Windows are centred on each instant (ops *invoked* in ``[t - w/2, t + w/2)``)
 so a dip lines up with the shaded partition instead of lagging behind it.
+A window never straddles the start or end of the run or of a network fault:
+near such an edge it slides inward so it still holds a full window of one
+regime (a partition shorter than the window is one window). Otherwise a
+window half before a partition would show cp "losing availability" before
+the cut, and one hanging past the end of the run would hold only the
+requests the run cut short. Those requests — still open when the run ended,
+so their outcome is unknown — are left out of the rates as well. A request
+still open when a network fault begins counts as one made during the fault
+(it was answered, or refused, under it).
 Availability counts, as the checks do, only requests to live replicas.
 """
 
@@ -30,7 +39,10 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Rolling:
-    """Rolling-window rates on a grid of times; NaN where a window has no request."""
+    """Rolling-window rates on a grid of times; NaN where a window has no request.
+
+    Windows slide inward at the run's and faults' edges (see :func:`windows`).
+    """
 
     t: np.ndarray
     availability: np.ndarray
@@ -45,6 +57,54 @@ def default_window(result: RunResult) -> float:
     return float(min(max(10 * dur / n, dur / 50), dur / 5))
 
 
+#: The reason the engine gives a request still open when the run ends.
+RUN_ENDED = "the run ended before an answer came"
+
+
+def _when(start: float, end: float | None, spans: list[tuple[float, float]]) -> float:
+    """Where a request counts on the time axis: when it was invoked, unless it
+    was still open when a network fault began or ended; then inside that fault.
+
+    A request invoked just before the cut and refused because of it belongs
+    to the partition, not to the calm before it (else cp seems to lose
+    availability before the partition starts).
+    """
+    stop = start if end is None else end
+    for f0, f1 in spans:
+        if start < f1 and stop >= f0 and not (f0 <= start < f1):
+            return min(max(start, f0), np.nextafter(f1, -np.inf))
+    return start
+
+
+def regime_edges(result: RunResult) -> np.ndarray:
+    """0, the duration, and every start and end of a partition or cut, sorted."""
+    dur = result.scenario.duration
+    edges = {0.0, float(dur)}
+    for f in result.faults:
+        if f.kind in ("partition", "cut"):
+            edges.update(x for x in (float(f.start), float(f.end)) if 0.0 < x < dur)
+    return np.array(sorted(edges))
+
+
+def windows(t: np.ndarray, w: float, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``[lo, hi)`` for each instant: centred, but never across an edge.
+
+    Within the stretch between two edges that holds ``t`` the window is
+    centred on ``t`` and slid inward when it would cross an edge; a stretch
+    shorter than ``w`` is its own window. Every rate is then the rate of one
+    regime (before, during or after a fault) over a full window.
+    """
+    i = np.clip(np.searchsorted(edges, t, side="right") - 1, 0, len(edges) - 2)
+    s0, s1 = edges[i], edges[i + 1]
+    # The instant exactly at the end of the run belongs to the last stretch.
+    lo = np.minimum(np.maximum(t - w / 2, s0), s1 - w)
+    lo = np.maximum(lo, s0)
+    hi = np.minimum(lo + w, s1)
+    # The last stretch includes the run's end (a request invoked at t = duration).
+    hi = np.where(s1 >= edges[-1], np.where(hi >= s1, np.nextafter(s1, np.inf), hi), hi)
+    return lo, hi
+
+
 def rolling(result: RunResult, window: float | None = None, points: int = 400) -> Rolling:
     """Rates in windows centred on ``points`` instants over the run."""
     w = default_window(result) if window is None else float(window)
@@ -52,8 +112,11 @@ def rolling(result: RunResult, window: float | None = None, points: int = 400) -
         raise ValueError(f"window must be positive (got {window})")
     ops = result.history.operations()
     stale_ids = set(result.checks.get("stale_reads", {}).get("ops") or [])
-    live = [op for op in ops if not node_down(result.faults, op.node, op.start)]
-    starts = np.array([op.start for op in live], dtype=float)
+    live = [op for op in ops if not node_down(result.faults, op.node, op.start)
+            and not (op.complete is not None and op.complete.error == RUN_ENDED)]
+    spans = [(f.start, f.end) for f in result.faults if f.kind in ("partition", "cut")]
+    starts = np.array([_when(op.start, op.complete.time if op.complete else None, spans)
+                       for op in live], dtype=float)
     ok = np.array([op.type == "ok" for op in live], dtype=float)
     reads = np.array([op.f == "read" and op.type == "ok" for op in live], dtype=float)
     stale = np.array([op.invoke.index in stale_ids for op in live], dtype=float)
@@ -65,8 +128,9 @@ def rolling(result: RunResult, window: float | None = None, points: int = 400) -
 
     c_ok, c_reads, c_stale = cum(ok), cum(reads), cum(stale)
     t = np.linspace(0.0, result.scenario.duration, points)
-    lo = np.searchsorted(starts, t - w / 2, side="left")
-    hi = np.searchsorted(starts, t + w / 2, side="left")
+    w_lo, w_hi = windows(t, w, regime_edges(result))
+    lo = np.searchsorted(starts, w_lo, side="left")
+    hi = np.searchsorted(starts, w_hi, side="left")
     n = (hi - lo).astype(float)
     n_ok = c_ok[hi] - c_ok[lo]
     n_reads = c_reads[hi] - c_reads[lo]

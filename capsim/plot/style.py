@@ -21,43 +21,40 @@ from typing import TYPE_CHECKING, Any
 
 from capsim.i18n import LANGS, add_words, tr
 
+# Re-exported: the pictures read the colours (plain data in capsim.palette) from here.
+from capsim.palette import (
+    AVAILABILITY_LINE,  # noqa: F401
+    CONVERGED,  # noqa: F401
+    CRASH_BAR,  # noqa: F401
+    FAIL_FILL,  # noqa: F401
+    INFO_EDGE,  # noqa: F401
+    INK,
+    KIND_COLOURS,  # noqa: F401
+    LANE_BEHIND,  # noqa: F401
+    LANE_CURRENT,  # noqa: F401
+    LOCKED,  # noqa: F401
+    MUTED,  # noqa: F401
+    OTHER_VALUE,
+    PARTITION_BAR,  # noqa: F401
+    PARTITION_SHADE,
+    STALE,  # noqa: F401
+    TARGET_LINE,  # noqa: F401
+    VALUE_COLOURS,
+    VIOLATION,  # noqa: F401
+    policy_style,  # noqa: F401
+    series_styles,  # noqa: F401
+)
+
 if TYPE_CHECKING:
     from capsim.result import Fault, RunResult
 
 # --- colours -------------------------------------------------------------
-#: Value colours, in the order values first appear (v0, v1, …). Vermillion and
-#: reddish purple are left out: they mean "stale" and "not linearizable".
-VALUE_COLOURS: tuple[str, ...] = (
-    "#56B4E9",  # sky blue   (v0: the old value)
-    "#E69F00",  # orange     (v1: the new value)
-    "#009E73",  # bluish green
-    "#F0E442",  # yellow
-    "#0072B2",  # blue
-    "#A6D8F5",  # light sky
-    "#F5CB6B",  # light orange
-    "#7FCFB9",  # light green
-    "#8C8C3A",  # olive
-    "#6A8FC8",  # slate blue
-)
-STALE = "#D55E00"          # vermillion
-VIOLATION = "#AA2E8C"      # reddish purple, darkened for contrast on white
-FAIL_FILL = "#BDBDBD"
-INFO_EDGE = "#555555"
-PARTITION_SHADE = "#F2E3E3"
-PARTITION_BAR = "#7A4B4B"
-CRASH_BAR = "#3A3A3A"
-CONVERGED = "#1B7F4B"
-AVAILABILITY_LINE = "#0072B2"
-INK = "#222222"
-MUTED = "#666666"
-
+# The scheme is plain data in capsim.palette (the HTML report and notebooks
+# read it without matplotlib); it is re-exported here for the pictures.
 HATCH_STALE = "////"
 HATCH_VIOLATION = "xxx"
 HATCH_CRASH = "\\\\\\"
-
-#: Message kinds get these colours in the order the kinds first appear.
-KIND_COLOURS: tuple[str, ...] = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9",
-                                 "#8C8C3A", "#444444")
+HATCH_LOCKED = "..."
 
 FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
 DPI = 150
@@ -95,6 +92,26 @@ add_words({
     "plot.keys shown": {"en": "keys shown", "zh": "显示的键"},
     "plot.timeline": {"en": "timeline", "zh": "时间线"},
     "plot.compare": {"en": "the same story under each policy", "zh": "同一场景在不同策略下"},
+    "plot.read short": {"en": "R", "zh": "读"},
+    "plot.write short": {"en": "W", "zh": "写"},
+    "plot.cas short": {"en": "C", "zh": "比"},
+    "plot.legend missed": {"en": "acknowledged write → the read that missed it",
+                           "zh": "已确认的写 → 没有读到它的读"},
+    "plot.locked": {"en": "locked", "zh": "已加锁"},
+    "plot.legend locked": {"en": "replica locked (refuses reads and writes)",
+                           "zh": "副本已加锁 (拒绝读写)"},
+    "plot.other values": {"en": "other values (named on the band)",
+                          "zh": "其他值 (名称写在色带上)"},
+    "plot.legend shares": {"en": "share of requests answered (per time slice)",
+                           "zh": "已应答请求的比例 (每个时间片)"},
+    "plot.legend stale share": {"en": "share of stale reads (a tick each, when few)",
+                                "zh": "过期读的比例 (数量少时每次一条刻线)"},
+    "plot.legend current": {"en": "replica holds the newest value",
+                            "zh": "副本持有最新的值"},
+    "plot.legend behind": {"en": "replica behind the newest write",
+                           "zh": "副本落后于最新的写"},
+    "plot.values busy": {"en": "value (a colour is one value at a time; names on the bands)",
+                         "zh": "值 (同一时刻一种颜色只代表一个值; 名称写在色带上)"},
 })
 
 
@@ -109,42 +126,103 @@ def show_value(v: Any) -> str:
 
 def _key(v: Any) -> str:
     """A hashable, type-aware identity for a value (``1`` and ``"1"`` differ)."""
+    if type(v) is str:  # the common case, fast: JSON text never starts with "s:"
+        return "s:" + v
     return json.dumps(v, sort_keys=True, ensure_ascii=False, default=str)
 
 
-class ValueColours:
-    """One colour per value, the same in every lane and every panel.
+value_key = _key
 
-    Values get colours in the order they first appear across all the runs
-    given, initial values first, so ``v0`` is the same blue under cp and ap.
+
+class ValueColours:
+    """A colour per value, the same in every lane and every panel, never ambiguous.
+
+    A value *lives* from the first to the last moment it is drawn anywhere
+    (held by a replica, written, or returned by a read), across all the runs
+    given. Values get colours in the order they appear, initial values first,
+    so ``v0`` is the same blue under cp and ap. A colour is handed to a new
+    value only once the value that had it has been gone for a while
+    (:data:`REUSE_GAP` of the time axis): two values that share a colour are
+    never on screen at the same time, so around any instant a colour names
+    one value. When more values live at once than there are colours, the
+    extra ones are drawn in the neutral :data:`OTHER_VALUE` with their name.
     """
 
+    #: Fraction of the time axis a colour rests before another value gets it.
+    REUSE_GAP = 0.05
+
     def __init__(self, results: Iterable[RunResult]) -> None:
-        self._order: dict[str, int] = {}
-        results = list(results)
+        self._results = list(results)
+        self._colour: dict[str, str] | None = None  # worked out on first use
+
+    def _assign(self) -> dict[str, str]:
+        results = self._results
+        life: dict[str, list[float]] = {}  # key -> [first, last]
+        first_seen: dict[str, int] = {}
+        span = 0.0
+
+        def see(v: Any, t0: float, t1: float) -> None:
+            if v is None:
+                return
+            k = _key(v)
+            cur = life.get(k)
+            if cur is None:
+                life[k] = [t0, t1]
+                first_seen[k] = len(first_seen)
+            else:
+                cur[0] = min(cur[0], t0)
+                cur[1] = max(cur[1], t1)
+
+        for r in results:
+            span = max(span, float(r.scenario.duration))
+            for e in r.history:
+                span = max(span, float(e.time))
         for r in results:
             for k in sorted(r.scenario.initial):
-                self._add(r.scenario.initial[k])
-        events: list[tuple[float, int, Any]] = []
+                see(r.scenario.initial[k], 0.0, 0.0)
         for r in results:
-            events.extend((t.time, 0, t.value) for t in r.trace)
-            for e in r.history:
-                if e.type == "invoke" and e.f in ("write", "cas"):
-                    new = e.value[1] if e.f == "cas" else e.value
-                    events.append((e.time, 1, new))
-        for _, _, v in sorted(events, key=lambda x: (x[0], x[1])):
-            self._add(v)
-
-    def _add(self, v: Any) -> None:
-        if v is None:
-            return
-        self._order.setdefault(_key(v), len(self._order))
+            lanes: dict[tuple[str, str], list[tuple[float, Any]]] = {}
+            for t in r.trace:
+                lanes.setdefault((t.node, t.key), []).append((t.time, t.value))
+            for seq in lanes.values():
+                seq.sort(key=lambda x: x[0])
+                for j, (t0, v) in enumerate(seq):
+                    see(v, t0, seq[j + 1][0] if j + 1 < len(seq) else span)
+            for op in r.history.operations():
+                end = op.complete.time if op.complete is not None else span
+                if op.f in ("write", "cas"):
+                    see(op.invoke.value[1] if op.f == "cas" else op.invoke.value, op.start, end)
+                if op.type == "ok" and op.f == "read":
+                    see(op.value, op.start, end)
+        gap = self.REUSE_GAP * span
+        free_at = [-math.inf] * len(VALUE_COLOURS)  # when each colour may be reused
+        colour: dict[str, str] = {}
+        self._life = life
+        order = sorted(life, key=lambda k: (life[k][0], first_seen[k]))
+        for k in order:
+            t0, t1 = life[k]
+            i = next((c for c in range(len(VALUE_COLOURS)) if free_at[c] <= t0), None)
+            if i is None:
+                colour[k] = OTHER_VALUE
+                continue
+            colour[k] = VALUE_COLOURS[i]
+            free_at[i] = t1 + gap
+        return colour
 
     def __call__(self, v: Any) -> str:
-        i = self._order.get(_key(v))
-        if i is None:
-            i = self._order[_key(v)] = len(self._order)
-        return VALUE_COLOURS[i % len(VALUE_COLOURS)]
+        if self._colour is None:
+            self._colour = self._assign()
+        return self._colour.get(_key(v), OTHER_VALUE)
+
+    def distinct(self, v: Any) -> bool:
+        """Whether ``v`` has a colour of its own (else it is drawn as "other value")."""
+        return self(v) != OTHER_VALUE
+
+    def lifetimes(self) -> dict[str, tuple[float, float, str]]:
+        """Each value's (first, last) time drawn and its colour, by value key (for tests)."""
+        if self._colour is None:
+            self._colour = self._assign()
+        return {k: (t[0], t[1], self._colour[k]) for k, t in self._life.items()}
 
 
 def text_colour(fill: str) -> str:
@@ -393,3 +471,37 @@ def shade_faults(ax: Any, faults: Sequence[Fault], *, gid_prefix: str = "shade")
         if f.kind in ("partition", "cut"):
             ax.axvspan(f.start, f.end, color=PARTITION_SHADE, zorder=0, lw=0,
                        gid=f"{gid_prefix}:{f.kind}:{i}")
+
+
+def declutter(fig: Any, texts: Sequence[Any], keep: Sequence[Any] = ()) -> int:
+    """Hide texts that would overlap a text drawn before them; return how many.
+
+    ``texts`` are in priority order (the first always stays). Positions are
+    measured after a real layout pass (constrained layout moves axes), so
+    what a student sees has no two labels on top of each other; a hidden
+    label's meaning is still carried by its bar's colour, hatch and legend.
+    ``keep`` are texts that always stay and that others must avoid.
+    """
+    if not texts:
+        return 0
+    while getattr(fig, "figure", fig) is not fig:  # a SubFigure: its root Figure
+        fig = fig.figure
+    if not hasattr(fig.canvas, "get_renderer"):  # a bare Figure: give it an Agg canvas
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+        FigureCanvasAgg(fig)
+    fig.draw_without_rendering()
+    renderer = fig.canvas.get_renderer()
+    placed = [t.get_window_extent(renderer).expanded(1.02, 1.05) for t in keep
+              if t.get_visible() and t.get_text()]
+    hidden = 0
+    for t in texts:
+        if not t.get_visible() or not t.get_text():
+            continue
+        box = t.get_window_extent(renderer).expanded(1.02, 1.05)
+        if any(box.overlaps(p) for p in placed):
+            t.set_visible(False)
+            hidden += 1
+        else:
+            placed.append(box)
+    return hidden

@@ -39,7 +39,18 @@ LABEL_LIMIT = 40
 STRIP_MIN_OPS = 12
 #: Replica lanes show at most this many keys each (each key is a sub-lane).
 MAX_KEYS = 4
+#: Above this many value bands in all, bands are one collection (no per-band artist).
+BAND_LIMIT = 300
+#: Above this many requests the client lanes show shares per time slice (see docs/big-runs.md).
+AGGREGATE_OPS = 3000
+#: Time slices across the picture: about one per pixel column of an 11-inch figure.
+PIXEL_BINS = 800
+#: In a big run, up to this many stale reads also get a tick each above their lane.
+STALE_TICKS = 400
 
+#: Answered requests in a big run's share strips: a neutral tone, not a value colour.
+ANSWERED = "#8FA8BF"
+_OTHER_RGBA = (0.957, 0.945, 0.918, 1.0)  # style.OTHER_VALUE as matplotlib reports it
 BAND_H = 0.72
 BAR_H = 0.62
 
@@ -50,22 +61,26 @@ class Legend:
 
     entries: dict[str, Any] = field(default_factory=dict)
     values: dict[str, Any] = field(default_factory=dict)
+    busy_label: str = ""
 
     def add(self, key: str, artist: Any) -> None:
         self.entries.setdefault(key, artist)
 
     def merge(self, other: Legend) -> None:
+        self.busy_label = self.busy_label or other.busy_label
         for k, v in other.values.items():
             self.values.setdefault(k, v)
         for k, v in other.entries.items():
             self.entries.setdefault(k, v)
 
-    _ORDER = ("ok", "fail", "info", "stale", "violation", "partition", "crash", "converged",
-              "breaks", "leader", "candidate")
+    _ORDER = ("current", "behind", "ok", "fail", "info", "stale", "missed", "locked",
+              "partition", "crash", "converged", "breaks", "leader", "candidate")
 
     def handles(self, max_values: int = 8) -> list[Any]:
-        # Past a handful of values the colours repeat: the band labels say which.
-        vals = list(self.values.values()) if len(self.values) <= max_values else []
+        # Values past the palette share one "other values" entry, listed last.
+        vals = sorted(self.values.values(), key=lambda p: p.get_facecolor() == _OTHER_RGBA)
+        if len(vals) > max_values:  # busy: colours are reused, one entry says how
+            vals = [OkHandle(self.busy_label)]
         rest = [self.entries[k] for k in self._ORDER if k in self.entries]
         return vals + rest
 
@@ -116,6 +131,8 @@ class Layout:
     keys_total: int
     height: float
     xmax: float
+    op_texts: list[Any] = field(default_factory=list)
+    keep_texts: list[Any] = field(default_factory=list)
 
 
 def clients_of(result: RunResult) -> list[tuple[str, str | None]]:
@@ -243,16 +260,20 @@ def draw_lanes(
     from matplotlib.patches import Patch, Rectangle
 
     lay = layout(result, xmax)
+    legend = Legend(busy_label=tr("plot.values busy", lang))
     span = lay.xmax if lay.xmax > 0 else 1.0
     x_hi = span * 1.01
     ax.set_xlim(0, x_hi)
     ax.set_ylim(lay.height + 0.15, -0.1)
     scale = _Scale(ax, x_hi)
-    legend = Legend()
     ops = result.history.operations()
     if label_ops is None:
         label_ops = len(ops) <= LABEL_LIMIT
     small = 8.5
+    aggregate = len(ops) > AGGREGATE_OPS and not label_ops
+    op_texts: list[Any] = []  # request labels, for declutter once the figure is laid out
+    keep_texts: list[Any] = []  # fault and value labels: the others avoid them
+    lock_texts: list[Any] = []  # "G2 locked": before request labels
 
     # -- faults: a pale span across every lane, a labelled bar on top -------
     style.shade_faults(ax, result.faults)
@@ -268,10 +289,11 @@ def draw_lanes(
         if not fits:  # a label beside the bar steps over the dashed break line
             x_fault = _past_break(x_fault, _approx_text_pts(text, 9), style.break_time(result),
                                   scale)
-        ax.text(f.start + (f.end - f.start) / 2 if fits else x_fault,
-                y0 + 0.3, text, ha="center" if fits else "left", va="center",
-                fontsize=9, color="white" if fits else colour, fontweight="bold", zorder=4,
-                clip_on=True)
+        keep_texts.append(ax.text(
+            f.start + (f.end - f.start) / 2 if fits else x_fault,
+            y0 + 0.3, text, ha="center" if fits else "left", va="center",
+            fontsize=9, color="white" if fits else colour, fontweight="bold", zorder=4,
+            clip_on=True))
         if f.kind == "crash":
             legend.add("crash", Patch(facecolor=style.CRASH_BAR, hatch=style.HATCH_CRASH,
                                       edgecolor="white", label=tr("plot.legend crash", lang)))
@@ -289,28 +311,61 @@ def draw_lanes(
     for f in result.faults:
         if f.kind == "crash":
             down.setdefault(f.groups[0][0], []).append((f.start, f.end))
+    many = aggregate or sum(len(s) for s in by_lane.values()) > BAND_LIMIT
+    newest: dict[str, list[tuple[float, Any]]] = {}  # key -> (time, value) of every store
+    if aggregate:
+        for t in sorted(result.trace, key=lambda e: e.time):
+            newest.setdefault(t.key, []).append((t.time, t.value))
+    band_verts: list[Any] = []
+    band_fills: list[str] = []
     for (node, key), yc in lay.replica_y.items():
         ax.axhline(yc, color="#DDDDDD", lw=0.8, zorder=0.5, gid=f"lane:replica:{node}:{key}")
         seq = by_lane.get((node, key), [])
+        if aggregate:  # a big run: whether the replica is behind, not which value
+            for t0, t1, behind in lag_bands(seq, newest.get(key, []), x_hi, PIXEL_BINS):
+                y0, y1 = yc - BAND_H / 2, yc + BAND_H / 2
+                band_verts.append(((t0, y0), (t1, y0), (t1, y1), (t0, y1)))
+                band_fills.append(style.LANE_BEHIND if behind else style.LANE_CURRENT)
+                legend.add("behind" if behind else "current", Patch(
+                    facecolor=style.LANE_BEHIND if behind else style.LANE_CURRENT,
+                    label=tr("plot.legend behind" if behind else "plot.legend current", lang)))
+            continue
+        if len(seq) > 2 * PIXEL_BINS:
+            seq = resample(seq, x_hi, PIXEL_BINS)
         for j, (t0, v) in enumerate(seq):
             t1 = seq[j + 1][0] if j + 1 < len(seq) else x_hi
             if v is None or t1 <= t0:
                 continue
             fill = colours(v)
-            ax.add_artist(Rectangle((t0, yc - BAND_H / 2), t1 - t0, BAND_H, facecolor=fill,
-                                   edgecolor="white", lw=0.8, zorder=2,
-                                   gid=f"band:{node}:{key}:{j}"))
+            if many:
+                y0, y1 = yc - BAND_H / 2, yc + BAND_H / 2
+                band_verts.append(((t0, y0), (t1, y0), (t1, y1), (t0, y1)))
+                band_fills.append(fill)
+            else:
+                ax.add_artist(Rectangle((t0, yc - BAND_H / 2), t1 - t0, BAND_H, facecolor=fill,
+                                       edgecolor="white", lw=0.8, zorder=2,
+                                       gid=f"band:{node}:{key}:{j}"))
             label = show_value(v)
             need = scale.units(_approx_text_pts(label, 10) + 8)
             for a, b in _visible(t0, t1, down.get(node, [])):
                 if b - a > need:  # the first stretch not hidden by a crash
-                    ax.text(a + scale.units(5), yc, label, ha="left", va="center", fontsize=10,
-                            fontweight="bold", color=style.text_colour(fill), zorder=4,
-                            clip_on=True)
+                    keep_texts.append(ax.text(
+                        a + scale.units(5), yc, label, ha="left", va="center", fontsize=10,
+                        fontweight="bold", color=style.text_colour(fill), zorder=4,
+                        clip_on=True, gid=f"bandlabel:{node}:{key}:{j}"))
                     break
-            legend.values.setdefault(
-                label, Patch(facecolor=fill, edgecolor="white",
-                             label=f"{tr('plot.value', lang)} {label}"))
+            if fill == style.OTHER_VALUE:  # one legend entry for all of them
+                legend.values.setdefault("\x00other", Patch(
+                    facecolor=fill, edgecolor="#BBBBBB", label=tr("plot.other values", lang)))
+            else:
+                legend.values.setdefault(
+                    label, Patch(facecolor=fill, edgecolor="white",
+                                 label=f"{tr('plot.value', lang)} {label}"))
+    if band_verts:  # one artist for every band of every replica
+        from matplotlib.collections import PolyCollection
+
+        ax.add_collection(PolyCollection(band_verts, facecolors=band_fills, edgecolors="none",
+                                         zorder=2, gid="bands"), autolim=False)
     for i, f in enumerate(result.faults):
         if f.kind != "crash":
             continue
@@ -326,6 +381,24 @@ def draw_lanes(
                     va="center", fontsize=9, color="white", fontweight="bold", zorder=4,
                     clip_on=True)
 
+    # -- replica states a policy reported (lock: "locked") --------------------
+    for (node, key), (t0, t1) in _locked_spans(result, x_hi):
+        if (node, key) not in lay.replica_y:
+            continue
+        yc = lay.replica_y[(node, key)]
+        ax.add_artist(Rectangle((t0, yc - BAND_H / 2), t1 - t0, BAND_H, facecolor="none",
+                               hatch=style.HATCH_LOCKED, edgecolor=style.LOCKED, lw=1.6,
+                               zorder=3.2, gid=f"locked:{node}:{key}:{t0:g}"))
+        text = f"{node} {tr('plot.locked', lang)}"
+        need = scale.units(_approx_text_pts(text, small) + 6)
+        x_text = t0 + scale.units(3) if t1 - t0 > need else t1 + scale.units(3)
+        lock_texts.append(ax.text(
+            x_text, yc, text, ha="left", va="center", fontsize=small,
+            color=style.INK, fontweight="bold", zorder=6, clip_on=True, gid=f"lockedlabel:{node}",
+            bbox={"facecolor": "white", "edgecolor": style.LOCKED, "lw": 0.6, "pad": 0.8}))
+        legend.add("locked", Patch(facecolor="white", hatch=style.HATCH_LOCKED,
+                                   edgecolor=style.LOCKED, lw=1.6,
+                                   label=tr("plot.legend locked", lang)))
     if result.roles:  # leader-based policies: role strips and elections
         from capsim.plot.roles import draw_roles
 
@@ -381,14 +454,25 @@ def draw_lanes(
     edge_w = 1.0 if label_ops else 0.5
     for name, yc in lay.client_y.items():
         ax.axhline(yc, color="#E6E6E6", lw=0.8, zorder=0.5, gid=f"lane:client:{name}")
+    bars: dict[int, tuple[float, float, float]] = {}  # invoke index -> (x0, x1, y)
+    batch = _Batch() if not label_ops else None
+    if aggregate:
+        _draw_shares(ax, ops, lay, stale, x_hi, lang, legend)
     for op in ops:
         if op.process not in lay.client_y:
+            continue
+        if aggregate:  # only the ops a violation arrow needs
+            if op.invoke.index in viol:
+                end = op.complete.time if op.complete is not None else x_hi
+                bars[op.invoke.index] = (op.start, max(end, op.start + min_w),
+                                         lay.client_y[op.process])
             continue
         yc = lay.client_y[op.process]
         t0 = op.start
         t1 = op.complete.time if op.complete is not None else x_hi
         w = max(t1 - t0, min_w)
         idx = op.invoke.index
+        bars[idx] = (t0, t0 + w, yc)
         is_stale = idx in stale
         is_viol = idx in viol
         kw: dict[str, Any] = {"lw": edge_w, "edgecolor": style.INK}
@@ -406,64 +490,32 @@ def draw_lanes(
             kw.update(facecolor="white", edgecolor=style.INFO_EDGE, ls=(0, (3, 2)))
             legend.add("info", Patch(facecolor="white", edgecolor=style.INFO_EDGE,
                                      ls=(0, (3, 2)), label=tr("plot.legend info", lang) + "  ?"))
-        # A stale read keeps its vermillion hatch even when it is also part of
-        # a violation (it usually is): the violation then adds a purple frame.
+        # A stale read is hatched vermillion. An op in a linearizability
+        # violation gets no mark of its own (the acknowledged write did
+        # nothing wrong): the arrow drawn below shows the relation instead.
         if is_stale:
             kw.update(hatch=style.HATCH_STALE, edgecolor=style.STALE, lw=2.2)
-        elif is_viol:
-            kw.update(hatch=style.HATCH_VIOLATION, edgecolor=style.VIOLATION, lw=2.2)
-        if is_viol:
-            legend.add("violation", Patch(facecolor="white", hatch=style.HATCH_VIOLATION,
-                                          edgecolor=style.VIOLATION, lw=2.2,
-                                          label=tr("plot.legend violation", lang)))
-            if is_stale:
-                pad_x, pad_y = scale.units(3), 0.09
-                ax.add_artist(Rectangle((t0 - pad_x, yc - BAR_H / 2 - pad_y), w + 2 * pad_x,
-                                        BAR_H + 2 * pad_y, facecolor="none", lw=2.0,
-                                        edgecolor=style.VIOLATION, zorder=3.5,
-                                        gid=f"frame:{idx}:violation"))
-        if is_stale:
             legend.add("stale", Patch(facecolor="white", hatch=style.HATCH_STALE,
                                       edgecolor=style.STALE, lw=2.2,
                                       label=tr("plot.legend stale", lang)))
         tags = ":stale" if is_stale else ""
         tags += ":violation" if is_viol else ""
-        ax.add_artist(Rectangle((t0, yc - BAR_H / 2), w, BAR_H, zorder=3,
-                               gid=f"op:{idx}:{op.type}{tags}", **kw))
+        if batch is not None:
+            batch.add(idx, t0, yc - BAR_H / 2, w, BAR_H, kw)
+        else:
+            ax.add_artist(Rectangle((t0, yc - BAR_H / 2), w, BAR_H, zorder=3,
+                                   gid=f"op:{idx}:{op.type}{tags}", **kw))
         if op.complete is None:
             ax.annotate("", xy=(x_hi, yc), xytext=(x_hi - scale.units(12), yc),
                         arrowprops={"arrowstyle": "->", "color": style.INFO_EDGE}, zorder=4)
         if not label_ops:
             continue
-        text = op_label(op, lang, is_stale)
-        colour = style.INK
-        weight = "normal"
-        if is_stale:
-            colour, weight = style.STALE, "bold"
-        elif is_viol:
-            colour, weight = style.VIOLATION, "bold"
-        text_w = _approx_text_pts(text, small)
-        inside = scale.width(w) > text_w + 6 and not (is_stale or is_viol)
-        # A label outside its bar must end before the lane's next bar starts;
-        # when it cannot, the bar goes unlabelled (its colour and hatch still speak).
-        x_text = t0 + w + scale.units(6 if is_viol else 3)
-        if not inside:  # never let the dashed break line run through a label
-            x_text = _past_break(x_text, text_w, bt, scale)
         room_to = min(next_start.get(idx, math.inf), x_hi)
-        if not inside and x_text + scale.units(text_w + 4) > room_to:
-            continue
-        if inside:
-            fill = kw["facecolor"]
-            ax.text(t0 + w / 2, yc, text, ha="center", va="center", fontsize=small,
-                    color=style.text_colour(fill) if fill != "white" else style.INK,
-                    zorder=5, clip_on=True)
-        else:
-            ax.text(x_text, yc, text, ha="left",
-                    va="center", fontsize=small, color=colour, fontweight=weight, zorder=5,
-                    clip_on=True,
-                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.75,
-                          "pad": 0.6})
-
+        op_texts.append(_label_bar(ax, scale, op, lang, is_stale, t0, w, yc, room_to,
+                                   kw["facecolor"], small, bt))
+    if batch is not None:
+        batch.draw(ax)
+    _draw_violations(ax, result, bars, lang, legend)
     # -- axes dressing -------------------------------------------------------
     ticks: list[float] = []
     labels: list[str] = []
@@ -493,7 +545,314 @@ def draw_lanes(
         ax.text(1.0, 1.0, f"{tr('plot.keys shown', lang)}: {', '.join(lay.keys)} "
                 f"({len(lay.keys)}/{lay.keys_total})", transform=ax.transAxes, ha="right",
                 va="bottom", fontsize=8, color=style.MUTED)
+    lay.op_texts = lock_texts + op_texts
+    lay.keep_texts = keep_texts
     return lay, legend
+
+
+def _locked_spans(result: RunResult, end: float
+                  ) -> list[tuple[tuple[str, str], tuple[float, float]]]:
+    """When each replica's key was locked, from the run's ``marks`` (lock policy)."""
+    spans: list[tuple[tuple[str, str], tuple[float, float]]] = []
+    since: dict[tuple[str, str], float] = {}
+    for m in sorted(getattr(result, "marks", []) or [], key=lambda m: m.time):
+        lane = (m.node, m.key)
+        if m.mark == "locked":
+            since.setdefault(lane, m.time)
+        elif lane in since:
+            t0 = since.pop(lane)
+            if m.time > t0:
+                spans.append((lane, (t0, m.time)))
+    spans.extend((lane, (t0, end)) for lane, t0 in since.items() if end > t0)
+    return spans
+
+
+def _draw_shares(ax: Axes, ops: Sequence[Operation], lay: Layout, stale: set[int], end: float,
+                 lang: str, legend: Legend) -> None:
+    """Client lanes of a big run: per time slice, how the client's waiting time ended.
+
+    Each slice (:data:`PIXEL_BINS` across) is a stacked strip of the time
+    the client spent in requests that were answered (the answered colour),
+    answered stale (vermillion), refused (grey) or never answered (white,
+    dashed edge), as shares of its busy time in the slice; an idle slice is
+    empty. A client stuck for 0.4 s on each refused request during a
+    partition is thus solid grey, not a few slivers. One collection per
+    outcome; when stale reads are few (:data:`STALE_TICKS`) each also gets a
+    tick above its lane, so a handful among 100,000 requests still shows.
+    """
+    import numpy as np
+    from matplotlib.collections import LineCollection, PolyCollection
+    from matplotlib.patches import Patch
+
+    edges = np.linspace(0.0, end, PIXEL_BINS + 1)
+    looks = {"ok": (ANSWERED, "none", "solid"), "stale": (style.STALE, "none", "solid"),
+             "fail": (style.FAIL_FILL, "none", "solid"),
+             "info": ("white", style.INFO_EDGE, "dashed")}
+    verts: dict[str, list[Any]] = {k: [] for k in looks}
+    ticks: list[Any] = []
+    by_client: dict[str, list[Operation]] = {}
+    for op in ops:
+        by_client.setdefault(op.process, []).append(op)
+    for name, yc in lay.client_y.items():
+        mine = by_client.get(name, [])
+        kinds = np.array(["stale" if op.invoke.index in stale else op.type for op in mine])
+        starts = np.fromiter((op.start for op in mine), dtype=float, count=len(mine))
+        ends = np.fromiter((op.complete.time if op.complete is not None else end
+                            for op in mine), dtype=float, count=len(mine))
+        # An instant request (a local ap write) still counts for half a slice.
+        ends = np.maximum(ends, starts + 0.5 * (edges[1] - edges[0]))
+        counts = {k: np.diff(_covered(starts[kinds == k], ends[kinds == k], edges))
+                  for k in looks}
+        total = sum((counts[k] for k in looks), np.zeros(PIXEL_BINS))
+        base = np.full(PIXEL_BINS, yc + BAR_H / 2)  # y grows downwards: stack upwards
+        for k in ("ok", "stale", "fail", "info"):
+            with np.errstate(invalid="ignore", divide="ignore"):
+                h = np.where(total > 0, BAR_H * counts[k] / np.where(total > 0, total, 1.0),
+                             0.0)
+            for i in np.flatnonzero(h):
+                x0, x1 = edges[i], edges[i + 1]
+                y0, y1 = base[i], base[i] - h[i]
+                verts[k].append(((x0, y0), (x1, y0), (x1, y1), (x0, y1)))
+            base = base - h
+        for op in mine:
+            if op.invoke.index in stale:
+                ticks.append(((op.start, yc - BAR_H / 2 - 0.17), (op.start, yc - BAR_H / 2)))
+    for k, (fc, ec, ls) in looks.items():
+        if verts[k]:
+            ax.add_collection(PolyCollection(verts[k], facecolors=fc, edgecolors=ec,
+                                             linewidths=0.6 if ec != "none" else 0,
+                                             linestyles=ls, zorder=3, gid=f"shares:{k}"),
+                              autolim=False)
+    legend.add("ok", Patch(facecolor=ANSWERED, label=tr("plot.legend shares", lang)))
+    if verts["fail"]:
+        legend.add("fail", Patch(facecolor=style.FAIL_FILL, edgecolor="#555555",
+                                 label=tr("plot.legend fail", lang) + "  ✗"))
+    if verts["info"]:
+        legend.add("info", Patch(facecolor="white", edgecolor=style.INFO_EDGE, ls=(0, (3, 2)),
+                                 label=tr("plot.legend info", lang) + "  ?"))
+    if verts["stale"]:
+        legend.add("stale", Patch(facecolor=style.STALE, label=tr("plot.legend stale share",
+                                                                   lang)))
+    if 0 < len(ticks) <= STALE_TICKS:
+        # A few stale reads among many requests would be a sliver of a slice:
+        # each also gets a tick above its lane, so not one goes unseen.
+        ax.add_collection(LineCollection(ticks, colors=style.STALE, linewidths=1.2, zorder=4,
+                                         gid="stale-ticks"), autolim=False)
+
+
+def _covered(starts: Any, ends: Any, at: Any) -> Any:
+    """Total time inside the intervals ``[starts, ends)`` before each instant of ``at``.
+
+    Sum over intervals of ``clip(x - start, 0, end - start)``, computed with
+    sorted prefix sums: O((n + m) log n) rather than O(n × m).
+    """
+    import numpy as np
+
+    def before(points: Any) -> Any:
+        p = np.sort(points)
+        csum = np.concatenate([[0.0], np.cumsum(p)])
+        n = np.searchsorted(p, at, side="left")
+        return at * n - csum[n]
+
+    return before(starts) - before(ends)
+
+
+def lag_bands(seq: list[tuple[float, Any]], stores: list[tuple[float, Any]], end: float,
+              bins: int) -> list[tuple[float, float, bool]]:
+    """(start, end, behind) stretches of a replica lane, one decision per time slice.
+
+    *Behind*: at the middle of the slice the replica holds a value other
+    than the one most recently stored by any replica (the newest write to
+    reach anyone). A replica cut off by a partition is behind for as long
+    as writes go on elsewhere — the stretch a student should see.
+    """
+    import numpy as np
+
+    if not seq or not stores:
+        return []
+    edges = np.linspace(0.0, end, bins + 1)
+    mids = (edges[:-1] + edges[1:]) / 2
+    mine = np.searchsorted(np.fromiter((t for t, _ in seq), float, len(seq)), mids, "right") - 1
+    last = np.searchsorted(np.fromiter((t for t, _ in stores), float, len(stores)), mids,
+                           "right") - 1
+    out: list[tuple[float, float, bool]] = []
+    for k in range(bins):
+        if mine[k] < 0:
+            continue
+        behind = bool(last[k] >= 0 and seq[mine[k]][1] != stores[last[k]][1])
+        if out and out[-1][2] == behind and out[-1][1] == edges[k]:
+            out[-1] = (out[-1][0], float(edges[k + 1]), behind)
+        else:
+            out.append((float(edges[k]), float(edges[k + 1]), behind))
+    return out
+
+
+def resample(seq: list[tuple[float, Any]], end: float, bins: int
+             ) -> list[tuple[float, Any]]:
+    """A lane's (time, value) changes as seen at ``bins`` instants across ``[0, end)``.
+
+    A lane that changes value thousands of times cannot show each band (most
+    are narrower than a pixel): this keeps, per time slice, the value held
+    at its middle, and merges equal neighbours. A value held for a long
+    stretch (a replica cut off by a partition) stays one band.
+    """
+    import numpy as np
+
+    times = np.fromiter((t for t, _ in seq), dtype=float, count=len(seq))
+    edges = np.linspace(0.0, end, bins + 1)
+    mids = (edges[:-1] + edges[1:]) / 2
+    idx = np.searchsorted(times, mids, side="right") - 1
+    out: list[tuple[float, Any]] = []
+    last = -2
+    for k, i in enumerate(idx.tolist()):
+        if i < 0 or i == last:
+            continue
+        v = seq[i][1]
+        if out and out[-1][1] == v:
+            last = i
+            continue
+        out.append((float(edges[k]), v))
+        last = i
+    return out
+
+
+def short_label(op: Operation, lang: str) -> str:
+    """The shortest word for a request: ``R``/``W`` (读/写) plus ✗ or ? for its outcome."""
+    text = tr(f"plot.{op.f} short", lang)
+    if op.type == "fail":
+        return text + "✗"
+    if op.type == "info":
+        return text + "?"
+    return text
+
+
+def medium_label(op: Operation, lang: str) -> str:
+    """``write v2 ?`` / ``read ✗`` / ``read v0``: the full label without the reason."""
+    verb = tr(op.f, lang)
+    if op.f in ("write", "cas"):
+        what = f"{verb} {show_value(op.invoke.value)}"
+    else:
+        what = verb if op.type != "ok" else f"{verb} {show_value(op.value)}"
+    return what + {"fail": " ✗", "info": " ?"}.get(op.type, "")
+
+
+def _label_bar(ax: Axes, scale: _Scale, op: Operation, lang: str, is_stale: bool,
+               t0: float, w: float, yc: float, room_to: float, fill: str, size: float,
+               bt: float | None = None) -> Any:
+    """Label a request bar with the longest wording that fits, inside it or just after it.
+
+    Tried in order: the full label (``write v1 ✗ refused``), the medium one
+    (``write v1 ✗``), the short one (``W✗``); each inside the bar, then
+    after it when it ends before the lane's next bar. A stale read's label
+    is always outside, in bold vermillion. Every bar gets at least ``R``/``W``.
+    """
+    colour, weight = (style.STALE, "bold") if is_stale else (style.INK, "normal")
+    gid = f"oplabel:{op.invoke.index}"
+    words = [op_label(op, lang, is_stale), medium_label(op, lang), short_label(op, lang)]
+    if op.f in ("write", "cas") or op.type == "ok":  # W v2? keeps the value
+        value = op.invoke.value if op.f != "read" else op.value
+        words.insert(2, f"{tr(f'plot.{op.f} short', lang)} {show_value(value)}"
+                        + {"fail": "✗", "info": "?"}.get(op.type, ""))
+    if is_stale:
+        words[1] = f"{medium_label(op, lang)} ({tr('stale', lang)})"
+    for text in words:
+        text_w = _approx_text_pts(text, size)
+        # Never let the dashed break line run through a label beside its bar.
+        x_out = _past_break(t0 + w + scale.units(3), text_w, bt, scale)
+        if not is_stale and scale.width(w) > text_w + 4:
+            return ax.text(t0 + w / 2, yc, text, ha="center", va="center", fontsize=size,
+                           color=style.text_colour(fill) if fill != "white" else style.INK,
+                           zorder=5, clip_on=True, gid=gid)
+        if x_out + scale.units(text_w + 4) <= room_to:
+            return ax.text(x_out, yc, text, ha="left", va="center", fontsize=size, color=colour,
+                           fontweight=weight, zorder=5, clip_on=True, gid=gid,
+                           bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.75,
+                                 "pad": 0.6})
+    # Nothing fits anywhere: the short word on the bar itself, in a smaller size.
+    return ax.text(t0 + w / 2, yc, words[-1], ha="center", va="center", fontsize=size - 1.5,
+                   color=style.text_colour(fill) if fill != "white" else style.INK,
+                   zorder=5, clip_on=True, gid=gid)
+
+
+class _Batch:
+    """Request bars gathered into one PolyCollection per look (solid, dashed, hatched).
+
+    Thousands of Rectangles cost a Python object and a draw call each; a
+    collection is one artist whatever the count. ``capsim_ops`` on each
+    collection lists the invoke indices of its bars, in order, for tests.
+    """
+
+    def __init__(self) -> None:
+        self.groups: dict[tuple[Any, ...], dict[str, list[Any]]] = {}
+
+    def add(self, idx: int, x: float, y: float, w: float, h: float, kw: dict[str, Any]) -> None:
+        ls = kw.get("ls", "solid")
+        look = (kw.get("hatch"), str(ls), float(kw.get("lw", 0.5)))
+        g = self.groups.setdefault(look, {"verts": [], "fc": [], "ec": [], "ops": []})
+        g["verts"].append(((x, y), (x + w, y), (x + w, y + h), (x, y + h)))
+        g["fc"].append(kw["facecolor"])
+        g["ec"].append(kw.get("edgecolor", style.INK))
+        g["ops"].append(idx)
+
+    def draw(self, ax: Axes) -> None:
+        from matplotlib.collections import PolyCollection
+
+        for (hatch, ls, lw), g in self.groups.items():
+            kind = "stale" if hatch == style.HATCH_STALE else "info" if ls != "solid" else "bars"
+            coll = PolyCollection(g["verts"], facecolors=g["fc"], edgecolors=g["ec"],
+                                  linewidths=lw, hatch=hatch, zorder=3, gid=f"ops:{kind}",
+                                  linestyles=(0, (3, 2)) if ls != "solid" else "solid")
+            coll.capsim_ops = list(g["ops"])  # type: ignore[attr-defined]
+            ax.add_collection(coll, autolim=False)
+
+
+def missed_writes(result: RunResult) -> list[tuple[int, int]]:
+    """(acknowledged write, the read that missed it) for each key that is not linearizable.
+
+    The checker names the operation where linearizability breaks; when that
+    is a read, the write it missed is the latest write in the checker's
+    witness acknowledged before the read began whose value it did not return.
+    """
+    lin = style.violation(result)
+    per_key = [v for v in (lin.get("keys") or {}).values() if isinstance(v, dict)] or [lin]
+    out: list[tuple[int, int]] = []
+    for k in per_key:
+        if k.get("linearizable") is not False:
+            continue
+        details = {d["index"]: d for d in k.get("op_details") or [] if "index" in d}
+        brk = details.get(k.get("break_op"))
+        if brk is None or brk.get("f") != "read" or brk.get("type") != "ok":
+            continue
+        writes = [d for d in details.values()
+                  if d.get("f") in ("write", "cas") and d.get("type") == "ok"
+                  and d.get("end") is not None and d["end"] <= brk["start"]
+                  and d.get("value") != brk.get("value")]
+        if writes:
+            w = max(writes, key=lambda d: (d["end"], d["index"]))
+            out.append((w["index"], brk["index"]))
+    return out
+
+
+def _draw_violations(ax: Axes, result: RunResult, bars: dict[int, tuple[float, float, float]],
+                     lang: str, legend: Legend) -> None:
+    """An arrow from each acknowledged write to the read that missed it."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import FancyArrowPatch
+
+    for w, r in missed_writes(result):
+        if w not in bars or r not in bars:
+            continue
+        wx0, wx1, wy = bars[w]
+        rx0, _, ry = bars[r]
+        # From the write bar's edge facing the read (its label sits to the right).
+        wy_edge = wy + (BAR_H / 2 if ry > wy else -BAR_H / 2 if ry < wy else 0.0)
+        ax.add_artist(FancyArrowPatch(
+            ((wx0 + wx1) / 2, wy_edge), (rx0, ry), arrowstyle="-|>", mutation_scale=12,
+            color=style.VIOLATION, lw=1.8, zorder=6, shrinkA=0, shrinkB=1,
+            connectionstyle="arc3,rad=0.2",
+            gid=f"missed:{w}->{r}"))
+        legend.add("missed", Line2D([], [], color=style.VIOLATION, lw=1.8, marker=">",
+                                    markevery=[1], label=tr("plot.legend missed", lang)))
 
 
 def _past_break(x: float, text_pts: float, bt: float | None, scale: _Scale) -> float:
@@ -575,7 +934,7 @@ def timeline(
     metrics = want_metrics([result], metrics)
     with style.plot_context(lang) as lang:
         if ax is not None:
-            _, legend = draw_lanes(ax, result, colours, lang, label_ops=label_ops)
+            lay, legend = draw_lanes(ax, result, colours, lang, label_ops=label_ops)
             _title(ax, result, lang)
             if metrics:
                 from mpl_toolkits.axes_grid1 import make_axes_locatable
@@ -588,6 +947,7 @@ def timeline(
                 ax.set_xlabel(tr("time (s)", lang))
             ax.legend(handles=legend.handles(), loc="upper left", bbox_to_anchor=(1.01, 1.0),
                       frameon=False, handler_map=HANDLER_MAP)
+            style.declutter(ax.figure, lay.op_texts, lay.keep_texts)
             return ax
         lay = layout(result)
         fig = style.new_figure(11.0, lanes_height(lay) + (1.45 if metrics else 0.35) + 0.7)
@@ -597,7 +957,7 @@ def timeline(
             strip = fig.add_subplot(gs[1], sharex=lanes_ax)
         else:
             lanes_ax = fig.add_subplot(1, 1, 1)
-        _, legend = draw_lanes(lanes_ax, result, colours, lang, label_ops=label_ops)
+        lay, legend = draw_lanes(lanes_ax, result, colours, lang, label_ops=label_ops)
         _title(lanes_ax, result, lang)
         if metrics:
             draw_metrics(strip, result, lang, window=window)
@@ -605,6 +965,7 @@ def timeline(
         else:
             lanes_ax.set_xlabel(tr("time (s)", lang))
         add_figure_legend(fig, legend)
+        style.declutter(fig, lay.op_texts, lay.keep_texts)
         return fig
 
 

@@ -7,7 +7,17 @@ the property tests (which iterate over the registry) pick it up.
 from __future__ import annotations
 
 from capsim.policies.ap import AP
-from capsim.policies.base import Effect, Policy, Reply, Request, Role, Send, SetTimer, Stored
+from capsim.policies.base import (
+    Effect,
+    Marked,
+    Policy,
+    Reply,
+    Request,
+    Role,
+    Send,
+    SetTimer,
+    Stored,
+)
 from capsim.policies.cp import CP
 from capsim.policies.lock import Lock
 from capsim.policies.quorum import Quorum
@@ -44,6 +54,7 @@ __all__ = [
     "REGISTRY",
     "Effect",
     "Lock",
+    "Marked",
     "Policy",
     "Quorum",
     "Raft",

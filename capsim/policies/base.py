@@ -60,6 +60,18 @@ class Stored(NamedTuple):
     value: Any
 
 
+class Marked(NamedTuple):
+    """An observation: this replica's ``key`` is now in state ``mark`` (None: back to normal).
+
+    Pictures draw it on the replica's lane (``lock``: "locked" while a write
+    holds the key), so they show a policy's state without reading its
+    internals. Like :class:`Stored` it changes nothing in the run.
+    """
+
+    key: str
+    mark: str | None
+
+
 class Role(NamedTuple):
     """An observation, not an action: this replica is now ``role`` in ``term``.
 
@@ -74,7 +86,7 @@ class Role(NamedTuple):
     leader: str | None = None
 
 
-Effect = Send | Reply | SetTimer | Stored | Role
+Effect = Send | Reply | SetTimer | Stored | Role | Marked
 
 Version = tuple[int, str]
 """A version stamp: (counter, node id). Node ids break ties deterministically."""

@@ -42,6 +42,7 @@ from capsim.i18n import t as t_  # `t` names transactions here
 from capsim.policies.base import (
     ZERO,
     Effect,
+    Marked,
     Policy,
     Reply,
     Request,
@@ -105,6 +106,7 @@ class Lock(Policy):
         self.txns: dict[str, _Txn] = {}  # writes this node coordinates
         self._next = 0
         self._retrying = False
+        self._shown: set[str] = set()  # keys last reported locked (observation only)
 
     def value_of(self, key: str) -> Any:
         return self.store.get(key, (None, ZERO))[0]
@@ -147,6 +149,7 @@ class Lock(Policy):
         self._next, self._retrying = nxt, retrying
         self.store = thaw_store(store)
         self.locks = dict(locks)
+        self._shown = set(self.locks)  # every handler ends with the marks up to date
         self.ended = set(ended)
         self.txns = {
             tid: _Txn(key, value, phase, list(peers), ver, set(locked), set(waiting), request)
@@ -164,7 +167,21 @@ class Lock(Policy):
                 self._decide_abort(tid, t)
 
     def on_recover(self, now: float) -> list[Effect]:
-        return self._resend()
+        return self._resend() + self._marks()
+
+    def _marks(self) -> list[Effect]:
+        """``Marked`` observations for keys locked or unlocked since the last report.
+
+        Called at the end of every handler, so a picture can show when each
+        replica was locked without reading the policy's state.
+        """
+        now_locked = set(self.locks)
+        if now_locked == self._shown:
+            return []
+        out: list[Effect] = [Marked(k, "locked") for k in sorted(now_locked - self._shown)]
+        out += [Marked(k, None) for k in sorted(self._shown - now_locked)]
+        self._shown = now_locked
+        return out
 
     # --- clients ---------------------------------------------------------------
     def _locked_error(self, key: str) -> str:
@@ -176,6 +193,9 @@ class Lock(Policy):
                   "until that write commits or aborts", "en", node=self.node, owner=owner, key=key)
 
     def on_request(self, now: float, req: Request) -> list[Effect]:
+        return self._request(req) + self._marks()
+
+    def _request(self, req: Request) -> list[Effect]:
         if req.f not in self.supports:
             return [Reply(req.id, "fail", error=t_("{policy} does not offer {f}", "en",
                                                   policy="lock", f=req.f))]
@@ -257,6 +277,9 @@ class Lock(Policy):
         return out
 
     def on_timer(self, now: float, token: Any) -> list[Effect]:
+        return self._timer(token) + self._marks()
+
+    def _timer(self, token: Any) -> list[Effect]:
         if token == _RETRY:
             self._retrying = False
             return self._resend()
@@ -279,6 +302,9 @@ class Lock(Policy):
 
     # --- messages --------------------------------------------------------------
     def on_message(self, now: float, src: str, msg: dict[str, Any]) -> list[Effect]:
+        return self._message(src, msg) + self._marks()
+
+    def _message(self, src: str, msg: dict[str, Any]) -> list[Effect]:
         t = msg["t"]
         tid = msg["txn"]
         if t == "prepare":

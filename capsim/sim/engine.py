@@ -16,8 +16,19 @@ from simpy.events import Timeout
 
 from capsim.history import Event, History
 from capsim.i18n import t
-from capsim.policies.base import Policy, Reply, Request, Role, Send, SetTimer, Stored, node_rng
-from capsim.records import Message, RoleEntry, TraceEntry
+from capsim.journal import MessageLog, TraceLog
+from capsim.policies.base import (
+    Marked,
+    Policy,
+    Reply,
+    Request,
+    Role,
+    Send,
+    SetTimer,
+    Stored,
+    node_rng,
+)
+from capsim.records import Mark, RoleEntry, TraceEntry
 from capsim.scenario import Scenario
 from capsim.sim.nemesis import nemesis_process
 from capsim.sim.network import Network, build_graph
@@ -81,8 +92,9 @@ class Engine:
             seed=seed,
         )
         self.events: list[Event] = []
-        self.trace: list[TraceEntry] = []
+        self.trace = TraceLog()
         self.roles: list[RoleEntry] = []
+        self.marks: list[Mark] = []
         self.pending: dict[int, _Pending] = {}
         self._next_request = 0
         self.plans = plan(scenario, self.rng)
@@ -104,6 +116,8 @@ class Engine:
             elif cls is Role:
                 self.roles.append(
                     RoleEntry(_t(self.env.now), node, e.role, e.term, e.commit, e.leader))
+            elif cls is Marked:
+                self.marks.append(Mark(_t(self.env.now), node, e.key, e.mark))
             else:  # pragma: no cover - a policy bug
                 raise TypeError(f"policy on {node} returned {e!r}, which is not an effect")
 
@@ -268,7 +282,6 @@ class Engine:
     def history(self) -> History:
         return History(self.events)
 
-    def messages(self) -> list[Message]:
-        return [
-            Message(_t(m[0]), m[1], m[2], m[3], _t(m[4]), m[5]) for m in self.network.journal
-        ]
+    def messages(self) -> MessageLog:
+        """The journal, times rounded like the history's (a compact Sequence of Message)."""
+        return self.network.journal.round_times()

@@ -29,6 +29,7 @@ import simpy
 from simpy.events import Timeout
 
 from capsim.distributions import Sampler
+from capsim.journal import MessageLog
 from capsim.latency import DelayKind, get_model
 from capsim.scenario import Latency, NetworkSpec
 
@@ -96,11 +97,28 @@ def build_graph(nodes: Iterable[str], spec: NetworkSpec) -> Topology:
     return Topology(names, links, spec.latency)
 
 
+def carried(msg: dict[str, Any]) -> Any:
+    """The value a message carries, for the message diagram (None if not one value).
+
+    Policies' messages are JSON dicts; a write or a reply names ``value``,
+    an anti-entropy ``sync`` of one key holds ``state = {key: [value, ver]}``.
+    """
+    if "value" in msg:
+        return msg["value"]
+    state = msg.get("state")
+    if isinstance(state, dict) and len(state) == 1:
+        entry = next(iter(state.values()))
+        if isinstance(entry, (list, tuple)) and entry:
+            return entry[0]
+    return None
+
+
 class Network:
     """Carries messages between nodes in simulated time.
 
-    ``journal`` keeps one row per message, ``[sent, src, dst, kind, end,
-    status]`` with status ``delivered``, ``lost``, ``cut`` or ``down``; the
+    ``journal`` keeps one row per message (sent, src, dst, kind, end,
+    status, carried value) with status ``delivered``, ``lost``, ``cut`` or
+    ``down``, in compact columns (:class:`~capsim.journal.MessageLog`); the
     space-time diagram is drawn from it, never from the engine.
     """
 
@@ -124,7 +142,7 @@ class Network:
         self.is_up = is_up
         self.record = record
         self.blocked: set[tuple[str, str]] = set()
-        self.journal: list[list[Any]] = []
+        self.journal = MessageLog()
         # (src, dst) -> (sampler, loss, per-kind samplers or None)
         self._links: dict[tuple[str, str], _Link] = {}
         for pair, (latency, loss) in graph.links.items():
@@ -157,7 +175,7 @@ class Network:
         now = self.env.now
         if link is None:  # not adjacent in the topology
             if self.record:
-                self.journal.append([now, src, dst, kind, now, "cut"])
+                self.journal.append(now, src, dst, kind, now, "cut", carried(msg))
             return
         sample, loss, by_kind = link
         if by_kind is not None:
@@ -171,17 +189,16 @@ class Network:
             # A heavy tail's draw can overflow (pareto alpha near 0, lognormal mu
             # 1000): such a message would arrive after the end of any run.
             if self.record:
-                self.journal.append([now, src, dst, kind, now, "lost"])
+                self.journal.append(now, src, dst, kind, now, "lost", carried(msg))
             return
         if (src, dst) in self.blocked or (loss and rng.random() < loss):
             if self.record:
                 status = "cut" if (src, dst) in self.blocked else "lost"
-                self.journal.append([now, src, dst, kind, now + delay, status])
+                self.journal.append(now, src, dst, kind, now + delay, status, carried(msg))
             return
         idx = -1
         if self.record:
-            idx = len(self.journal)
-            self.journal.append([now, src, dst, kind, now + delay, "delivered"])
+            idx = self.journal.append(now, src, dst, kind, now + delay, "delivered", carried(msg))
         ev = Timeout(self.env, delay, (src, dst, msg, idx))
         ev.callbacks.append(self._arrive)
 
@@ -189,10 +206,10 @@ class Network:
         src, dst, msg, idx = ev._value
         if (src, dst) in self.blocked:
             if idx >= 0:
-                self.journal[idx][5] = "cut"
+                self.journal.set_status(idx, "cut")
             return
         if not self.is_up(dst):
             if idx >= 0:
-                self.journal[idx][5] = "down"
+                self.journal.set_status(idx, "down")
             return
         self.deliver(src, dst, msg, idx)

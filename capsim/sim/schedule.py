@@ -36,8 +36,9 @@ from capsim.check import run_checks
 from capsim.errors import CapsimError
 from capsim.history import Event, History
 from capsim.policies import get_policy
-from capsim.policies.base import Policy, Reply, Request, Send, SetTimer, Stored
-from capsim.result import Message, RunResult, TraceEntry
+from capsim.policies.base import Marked, Policy, Reply, Request, Role, Send, SetTimer, Stored
+from capsim.records import Mark, Message, RoleEntry, TraceEntry
+from capsim.result import RunResult
 from capsim.scenario import NemesisEvent, Scenario, load_scenario
 from capsim.sim.nemesis import fault_spans
 from capsim.sim.simulate import check_supported
@@ -123,6 +124,8 @@ class _Replay:
         self.timers: list[tuple[str, str]] = []
         self.events: list[Event] = []
         self.trace: list[TraceEntry] = []
+        self.roles: list[RoleEntry] = []
+        self.marks: list[Mark] = []
         self.journal: list[list[Any]] = []
         self.fault_log: list[tuple[NemesisEvent, float]] = []  # what happened, when
         self.next_fault = 0  # the scenario's next nemesis event
@@ -155,6 +158,10 @@ class _Replay:
                 self._reply(e)
             elif isinstance(e, Stored):
                 self.trace.append(TraceEntry(now, node, e.key, e.value))
+            elif isinstance(e, Role):
+                self.roles.append(RoleEntry(now, node, e.role, e.term, e.commit, e.leader))
+            elif isinstance(e, Marked):
+                self.marks.append(Mark(now, node, e.key, e.mark))
             else:  # pragma: no cover - a policy bug
                 raise TypeError(f"policy on {node} returned {e!r}, which is not an effect")
 
@@ -328,7 +335,7 @@ def replay(
                         "delivered" if m[5] == "in flight" else m[5]) for m in rp.journal]
     return RunResult(scenario=ran, policy=name, seed=scenario.seed, history=history,
                      trace=rp.trace, faults=faults, messages=messages, checks=checks,
-                     params=p.model_dump(mode="json"))
+                     params=p.model_dump(mode="json"), roles=rp.roles, marks=rp.marks)
 
 
 def _as_run(sc: Scenario, rp: _Replay, end: float) -> Scenario:

@@ -101,6 +101,7 @@ def simulate(
         checks=checks,
         params=p.model_dump(mode="json"),
         roles=engine.roles,
+        marks=engine.marks,
     )
 
 
