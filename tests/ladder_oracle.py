@@ -214,6 +214,13 @@ def session(h: History, initial: Mapping[str, Any], which: str) -> bool:
                         edges.add((rf[a.i], b.i))  # type: ignore[arg-type]
             if which == "wfr" and a.r is not None and a.w is not None and rf.get(a.i) is not None:
                 edges.add((rf[a.i], a.i))  # type: ignore[arg-type]
+        if which == "wfr":
+            mine = [o for o in ops if o.p == p and o.r is not None and o.ok]
+            for r1 in mine:
+                s1 = rf.get(r1.i)
+                for r2 in mine:
+                    if r2.i > r1.i and s1 is not None:
+                        edges |= {(a, r2.i) for a, b in list(edges) if b == s1 and a != r2.i}
         if not _view_ok(ops, p, initial, edges):
             return False
     return True

@@ -14,9 +14,10 @@ al., Distributed Computing 1995). capsim checks **CM**:
 
 Why CM: it is the textbook "causal consistency" that Viotti & Vukolić and
 the HAT paper put between sequential consistency and PRAM, it is exactly
-PRAM + writes-follow-reads (Brzezinski et al., PDP 2004), so the ladder's
+PRAM + writes-follow-reads in one view (Brzezinski et al., PDP 2004), so the ladder's
 implications (sequential ⇒ causal ⇒ PRAM ⇒ RYW, MR, MW; causal ⇒ WFR)
-hold, and its violations are explained per client ("bob saw an effect
+hold (the converse needs the guarantees to hold in one common view per
+client, not each in its own), and its violations are explained per client ("bob saw an effect
 before its cause"). CC is weaker (a client may read 1, 2, 1 of two
 concurrent writes, which breaks MR) and CCv is incomparable with CM
 (``p1: w(x,1) r(x,2)``, ``p2: w(x,2) r(x,1)`` is CM but not CCv); the tests

@@ -99,10 +99,10 @@ _VIEW_NO = {
               "Witness: {ops}.",
     "pram": "{process} saw writes in an order no client made them in (one client's writes must "
             "be seen in that client's order, together with {process}'s own): {ops}.",
-    "ryw": "{process} did not read its own writes: after its own write, a read returned a value "
-           "that write had to hide. Witness: {ops}.",
-    "mr": "{process}'s reads went back in time: a later read returned a value older than one it "
-          "had already read. Witness: {ops}.",
+    "ryw": "{process} did not read their own writes: after their own write, a read returned a "
+           "value that write had to hide. Witness: {ops}.",
+    "mr": "{process}'s reads went back in time: a later read returned a value older than one "
+          "they had already read. Witness: {ops}.",
     "mw": "{process} saw one client's writes out of the order that client made them. "
           "Witness: {ops}.",
     "wfr": "{process} saw a write without the write its author had read before making it. "
@@ -145,8 +145,35 @@ def ladder_line(verdicts: Mapping[str, str], lang: str | None = None) -> str:
     return " · ".join(f"{short_label(m, lang)} {_MARK.get(v, '?')}" for m, v in verdicts.items())
 
 
+def render(d: Mapping[str, Any], lang: str | None = None) -> str:
+    """A rung's sentence (from its ``to_dict()``) again, in ``lang``.
+
+    result.json keeps English (so the file does not depend on the locale);
+    tables in other languages rebuild the sentence from the stored witness.
+    """
+    verdict, model = d.get("verdict"), d.get("model", "")
+    if model == "linearizable" or verdict == "unknown":
+        return str(d.get("sentence", ""))
+    if verdict == "yes":
+        return implied(d["implied_by"], lang) if d.get("implied_by") else yes(lang)
+    ops = tuple(
+        WitnessOp(o["index"], o["process"], o.get("node"), o["f"], o["key"], o["type"],
+                  tuple(o["value"]) if isinstance(o["value"], list) else o["value"],
+                  o["start"], math.inf if o.get("end") is None else o["end"])
+        for o in d.get("witness_ops", [])
+    )
+    if d.get("pattern") == "ThinAirRead" and ops:
+        return thin_air(ops[0], {}, lang)
+    if model == "sequential":
+        return sequential_no(ops, {}, lang)
+    if model in _VIEW_NO:
+        return view_no(model, str(d.get("process")), ops, lang)
+    return str(d.get("sentence", ""))
+
+
 __all__ = [
     "implied",
+    "render",
     "ladder_line",
     "model_label",
     "no_verdict",

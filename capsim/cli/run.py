@@ -178,7 +178,7 @@ def print_results(results: list[RunResult], as_json: bool, target: Path | None,
         return
     from rich.console import Console
 
-    from capsim.report import render_table, story
+    from capsim.report import ladder_lines, render_table, story
 
     console = Console()
     sc = results[0].scenario
@@ -195,6 +195,9 @@ def print_results(results: list[RunResult], as_json: bool, target: Path | None,
         lin = r.checks.get("linearizable") or {}
         if lin.get("explanation"):
             console.print(f"[bold]{r.policy}[/bold]: {lin['explanation']}", highlight=False)
+    for r in results:
+        for line in ladder_lines(r, lang):
+            console.print(line, highlight=False, markup=False)
     if target is not None:
         console.print(f"wrote {target}/", highlight=False)
 
