@@ -28,7 +28,7 @@ from capsim.history import History
 
 
 @dataclass(frozen=True)
-class O:
+class O:  # noqa: E742 (one letter, as in the papers' notation)
     i: int
     p: str
     key: str
@@ -184,7 +184,8 @@ def pram(h: History, initial: Mapping[str, Any]) -> bool:
     po = _po(ops)
     for p in sorted({o.p for o in ops}):
         edges = {(a, b) for a, b in po
-                 if (ops[a].w is not None or ops[a].p == p) and (ops[b].w is not None or ops[b].p == p)
+                 if (ops[a].w is not None or ops[a].p == p)
+                 and (ops[b].w is not None or ops[b].p == p)
                  and (ops[a].p == p or (ops[a].w is not None and ops[b].w is not None))}
         if not _view_ok(ops, p, initial, edges):
             return False
@@ -204,23 +205,23 @@ def session(h: History, initial: Mapping[str, Any], which: str) -> bool:
                     continue
                 if which == "ryw" and a.p == p and a.w is not None and b.r is not None and b.ok:
                     edges.add((a.i, b.i))
-                if which == "mr" and a.p == p and a.r is not None and b.r is not None and b.ok:
-                    if rf.get(a.i) is not None:
-                        edges.add((rf[a.i], b.i))  # type: ignore[arg-type]
+                if (which == "mr" and a.p == p and a.r is not None and b.r is not None
+                        and b.ok and rf.get(a.i) is not None):
+                    edges.add((rf[a.i], b.i))  # type: ignore[arg-type]
                 if which == "mw" and a.w is not None and b.w is not None:
                     edges.add((a.i, b.i))
-                if which == "wfr" and a.r is not None and b.w is not None:
-                    if rf.get(a.i) is not None:
-                        edges.add((rf[a.i], b.i))  # type: ignore[arg-type]
+                if (which == "wfr" and a.r is not None and b.w is not None
+                        and rf.get(a.i) is not None):
+                    edges.add((rf[a.i], b.i))  # type: ignore[arg-type]
             if which == "wfr" and a.r is not None and a.w is not None and rf.get(a.i) is not None:
                 edges.add((rf[a.i], a.i))  # type: ignore[arg-type]
-        if which == "wfr":
+        if which in ("wfr", "mw"):
             mine = [o for o in ops if o.p == p and o.r is not None and o.ok]
             for r1 in mine:
                 s1 = rf.get(r1.i)
                 for r2 in mine:
                     if r2.i > r1.i and s1 is not None:
-                        edges |= {(a, r2.i) for a, b in list(edges) if b == s1 and a != r2.i}
+                        edges |= {(a, r2.i) for a, b in list(edges) if b == s1}
         if not _view_ok(ops, p, initial, edges):
             return False
     return True

@@ -73,7 +73,8 @@ class Ladder:
 
     def strongest_broken(self) -> ModelResult | None:
         """The weakest... no: the *lowest* rung that breaks is the most telling; this is
-        the strongest model whose violation is not implied by a weaker one's."""
+        the strongest model whose violation is not implied by a weaker one's.
+        """
         broken = [r for r in self.results.values() if r.verdict == "no"]
         return broken[-1] if broken else None
 

@@ -173,12 +173,12 @@ def render(d: Mapping[str, Any], lang: str | None = None) -> str:
 
 __all__ = [
     "implied",
-    "render",
     "ladder_line",
     "model_label",
     "no_verdict",
     "op_clause",
     "op_list",
+    "render",
     "sequential_no",
     "short_label",
     "thin_air",

@@ -114,7 +114,7 @@ def search(ops: Sequence[Operation], initial: Mapping[str, Any],
         if s.kind == _C and vals[s.key] != s.a:
             return None
         new = s.a if s.kind == _W else s.b
-        return vals[:s.key] + (new,) + vals[s.key + 1:]
+        return (*vals[:s.key], new, *vals[s.key + 1:])
 
     stack: list[tuple[tuple[int, ...], int, tuple[Any, ...]]] = [((0,) * len(seqs), 0, start_vals)]
     while stack:
@@ -126,7 +126,7 @@ def search(ops: Sequence[Operation], initial: Mapping[str, Any],
             for i, seq in enumerate(seqs):
                 j = pos[i]
                 if j < len(seq) and seq[j].kind == _R and vals[seq[j].key] == seq[j].a:
-                    pos = pos[:i] + (j + 1,) + pos[i + 1:]
+                    pos = (*pos[:i], j + 1, *pos[i + 1:])
                     changed = True
         if pos == ends:
             return "ok", steps
@@ -142,7 +142,7 @@ def search(ops: Sequence[Operation], initial: Mapping[str, Any],
             if j < len(seq):
                 nv = legal(seq[j], vals)
                 if nv is not None:
-                    stack.append((pos[:i] + (j + 1,) + pos[i + 1:], fmask, nv))
+                    stack.append(((*pos[:i], j + 1, *pos[i + 1:]), fmask, nv))
         for f in range(nf):
             if fmask >> f & 1:
                 continue
@@ -197,7 +197,8 @@ def _writers_closure(keep: list[Operation], pool: Sequence[Operation]) -> list[O
 
 def shrink(ops: list[Operation], initial: Mapping[str, Any]) -> list[Operation]:
     """Delete operations, in halving chunks down to one at a time, while the rest
-    still cannot be ordered; the result has no single removable operation."""
+    still cannot be ordered; the result has no single removable operation.
+    """
     current = sorted(ops, key=lambda x: x.invoke.index)
     chunk = max(1, len(current) // 2)
     while True:

@@ -13,7 +13,9 @@ edge set     "must come before", in every client's view
 ===========  ================================================================
 ``ryw``      p's own earlier writes before each of p's reads
 ``mr``       what p read earlier (the write it read from) before p's later reads
-``mw``       each client's writes in the order that client made them
+``mw``       each client's writes in the order that client made them; and once
+             p has read a write, its author's earlier writes come before
+             p's later reads
 ``wfr``      what a client read before that client's later writes; and once p
              has read a write, what its author had read before writing it
              comes before p's later reads (Terry et al.: a session that
@@ -48,6 +50,7 @@ but not before its later ones.
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -131,8 +134,9 @@ class Prepared:
                 k = (v.key, v.writes)
                 init = _hv(self.initial.get(v.key))
                 if k in writer or v.writes == init:
+                    shown = v.op.invoke.value if v.op.f == "write" else v.op.invoke.value[1]
                     self.problem = (
-                        f"the value {v.op.invoke.value if v.op.f == 'write' else v.op.invoke.value[1]!r} "
+                        f"the value {shown!r} "
                         f"is written to {v.key} more than once (or is its initial value); "
                         "these checks need every written value to be unique"
                     )
@@ -263,8 +267,9 @@ def build_view(prep: Prepared, p: str, flags: frozenset[str]) -> tuple[_Graph, d
 
     # Every client's own order of writes (mw) and "read before write" (wfr),
     # through one marker chain per client so the graph stays sparse.
+    author: dict[int, set[int]] = {n: set() for n in node.values()}
     if "mw" in flags or "wfr" in flags:
-        for q, qops in prep.by_process.items():
+        for _q, qops in prep.by_process.items():
             last_w: int | None = None
             marker: int | None = None
             for v in qops:
@@ -272,27 +277,31 @@ def build_view(prep: Prepared, p: str, flags: frozenset[str]) -> tuple[_Graph, d
                     n = node[v.i]
                     if "mw" in flags and last_w is not None:
                         g.edge(last_w, n)
+                        author[n].add(last_w)
                     if "wfr" in flags:
                         if marker is not None:
                             g.edge(marker, n)
-                        s = src_node(v) if v.ok else None
-                        if s is not None:
-                            g.edge(s, n)  # a cas reads before it writes
+                            author[n].add(marker)
+                        cs = src_node(v) if v.ok else None
+                        if cs is not None:
+                            g.edge(cs, n)  # a cas reads before it writes
+                            author[n].add(cs)
                     if v.ok:
                         last_w = n
                 if "wfr" in flags and v.is_read and v.ok:
-                    s = src_node(v)
-                    if s is not None:
+                    rs = src_node(v)
+                    if rs is not None:
                         m = g.add(v.i, False)
                         if marker is not None:
                             g.edge(marker, m)
-                        g.edge(s, m)
+                        g.edge(rs, m)
                         marker = m
     # p's own view: program order, own writes before own reads, monotonic reads,
-    # and (wfr) what the author of a write p read had read before writing it.
+    # and (mw, wfr) what came before a write p read, in its author's session,
+    # comes before p's later reads (Terry et al.'s guarantees as a session sees them).
     marker_w: int | None = None  # after p's earlier acknowledged writes
     marker_r: int | None = None  # after what p's earlier reads read from
-    marker_f: int | None = None  # after what the authors of those writes had read
+    marker_f: int | None = None  # after what came before those writes (mw / wfr)
     prev: int | None = None
     for v in mine:
         n = node[v.i]
@@ -303,14 +312,15 @@ def build_view(prep: Prepared, p: str, flags: frozenset[str]) -> tuple[_Graph, d
                 g.edge(marker_w, n)
             if "mr" in flags and marker_r is not None:
                 g.edge(marker_r, n)
-            if "wfr" in flags and marker_f is not None:
+            observe = "wfr" in flags or "mw" in flags
+            if observe and marker_f is not None:
                 g.edge(marker_f, n)
             s_f = src_node(v)
-            if "wfr" in flags and s_f is not None and v.src != -1:
+            if observe and s_f is not None and v.src != -1:
                 m = g.add(v.i, False)
                 if marker_f is not None:
                     g.edge(marker_f, m)
-                for u in list(g.preds[s_f]):
+                for u in author.get(s_f, ()):
                     g.edge(u, m)
                 marker_f = m
         if v.ok:
@@ -322,12 +332,12 @@ def build_view(prep: Prepared, p: str, flags: frozenset[str]) -> tuple[_Graph, d
                 g.edge(n, m)
                 marker_w = m
             if v.is_read and "mr" in flags:
-                s = src_node(v)
-                if s is not None:
+                ms = src_node(v)
+                if ms is not None:
                     m = g.add(v.i, False)
                     if marker_r is not None:
                         g.edge(marker_r, m)
-                    g.edge(s, m)
+                    g.edge(ms, m)
                     marker_r = m
     return g, node, readers, init
 
@@ -367,7 +377,8 @@ def _find_cycle(g: _Graph, left: set[int]) -> list[int]:
 
 def _path(g: _Graph, a: int, b: int, before: int) -> list[int]:
     """Nodes of a shortest "must come before" path from ``a`` to ``b`` (inclusive),
-    using only edges known before saturation round ``before``."""
+    using only edges known before saturation round ``before``.
+    """
     back: dict[int, int | None] = {b: None}
     queue = deque([b])
     while queue:
@@ -550,14 +561,14 @@ def _exact(g: _Graph, prep: Prepared, readers: list[int], init: dict[str, int],
             nxt = cur
             if n in is_write:
                 ki = kidx[key_of[n]]
-                nxt = cur[:ki] + (n,) + cur[ki + 1:]
+                nxt = (*cur[:ki], n, *cur[ki + 1:])
             stack.append((placed | 1 << n, nxt))
     return "cycle", steps
 
 
 def check_view(prep: Prepared, p: str, flags: frozenset[str],
                budget: int = SEARCH_STEPS) -> ViewOutcome:
-    """Is there an order for client ``p``'s view under the edge set ``flags``?"""
+    """Decide whether client ``p``'s view has an order under the edge set ``flags``."""
     g, node, readers, init = build_view(prep, p, flags)
     left = _saturate(g, prep, node, readers, init)
     if left is not None:
@@ -598,9 +609,9 @@ def _explain_nodes(g: _Graph, cycle: list[int]) -> tuple[tuple[int, ...], int]:
         rnd = g.age[(a, b)]
         path = _path(g, a, r, rnd) if rule == 1 else _path(g, s, b, rnd)
         nodes.update(path)
-        todo.extend(zip(path, path[1:], strict=False))
-    owners = {g.owner[n] for n in nodes if g.owner[n] is not None}
-    return tuple(sorted(owners)), forced  # type: ignore[type-var]
+        todo.extend(itertools.pairwise(path))
+    owners = {o for o in (g.owner[n] for n in nodes) if o is not None}
+    return tuple(sorted(owners)), forced
 
 
 def with_sources(prep: Prepared, ids: Iterable[int]) -> set[int]:
@@ -636,7 +647,7 @@ def _cycles(prep: Prepared, p: str, model: str) -> bool:
 
 
 def _shrink(prep: Prepared, ids: set[int], p: str, model: str) -> list[int]:
-    """Delete ops (keeping every write a kept read read from) while ``p``'s view still breaks."""
+    """Delete ops while ``p``'s view still breaks (keeping the writes kept reads read)."""
     current = sorted(with_sources(prep, ids))
     if not _cycles(prep.restrict(current), p, model):
         current = list(range(len(prep.ops)))
