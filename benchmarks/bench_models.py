@@ -28,13 +28,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from bench_checker import generate  # noqa: E402
+from bench_checker import generate
 
-from capsim.check.causal import check_causal  # noqa: E402
-from capsim.check.pram import check_pram  # noqa: E402
-from capsim.check.sequential import check_sequential  # noqa: E402
-from capsim.check.session import check_mr, check_mw, check_ryw, check_wfr  # noqa: E402
-from capsim.history import History  # noqa: E402
+from capsim.check.causal import check_causal
+from capsim.check.pram import check_pram
+from capsim.check.sequential import check_sequential
+from capsim.check.session import check_mr, check_mw, check_ryw, check_wfr
+from capsim.history import History
 
 CHECKERS = {"causal": check_causal, "pram": check_pram, "ryw": check_ryw, "mr": check_mr,
             "mw": check_mw, "wfr": check_wfr}

@@ -50,6 +50,7 @@ but not before its later ones.
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import math
 from collections import deque
@@ -490,41 +491,72 @@ def _greedy(g: _Graph, prep: Prepared, readers: list[int], init: dict[str, int],
     waiting: dict[int, set[int]] = {}  # source node -> readers not yet placed
     for r, s in src.items():
         waiting.setdefault(s, set()).add(r)
+    when: dict[int, float] = {n: -math.inf for n in init.values()}
+    for vi, n in node.items():
+        when[n] = prep.ops[vi].op.end
     current: dict[str, int] = {}
-    ready = {i for i in range(size) if missing[i] == 0}
     order: list[int] = []
+    go: list[int] = []  # readers whose value is current
+    parked: dict[int, list[int]] = {}  # source -> ready readers waiting for it
+    free: list[int] = []  # markers
+    heap: list[tuple[float, int]] = []  # ready writes, earliest answer first
+
+    def ready(n: int) -> None:
+        if n in is_reader:
+            if current.get(key_of[n]) == src[n]:
+                go.append(n)
+            else:
+                parked.setdefault(src[n], []).append(n)
+        elif n in writes:
+            heapq.heappush(heap, (when[n], n))
+        else:
+            free.append(n)
 
     def place(n: int) -> None:
-        ready.discard(n)
         order.append(n)
         if n in is_reader:
             waiting[src[n]].discard(n)
+            for r in parked.pop(src[n], []) if len(waiting[src[n]]) == 1 else []:
+                go.append(r)  # a cas that waited for the other reads of its value
         if n in writes:
             current[key_of[n]] = n
+            go.extend(parked.pop(n, []))
         for b in succ[n]:
             missing[b] -= 1
             if missing[b] == 0:
-                ready.add(b)
+                ready(b)
 
-    while ready:
-        pick = None
-        for n in sorted(ready):
-            if n not in is_reader or current.get(key_of[n]) != src[n]:
+    for i in range(size):
+        if missing[i] == 0:
+            ready(i)
+    while go or free or heap:
+        if go:
+            n = go.pop()
+            if current.get(key_of[n]) != src[n]:
+                parked.setdefault(src[n], []).append(n)
                 continue
             if n in writes and waiting[src[n]] - {n}:
-                continue  # a cas of p's would hide the value another read still needs
-            pick = n
+                parked.setdefault(src[n], []).append(n)  # a cas would hide a needed value
+                if not (free or heap or go):
+                    return None
+                continue
+            place(n)
+            continue
+        if free:
+            place(free.pop())
+            continue
+        deferred: list[tuple[float, int]] = []
+        pick = None
+        while heap:
+            item = heapq.heappop(heap)
+            cur = current.get(key_of[item[1]])
+            if cur is not None and waiting.get(cur):
+                deferred.append(item)
+                continue
+            pick = item[1]
             break
-        if pick is None:
-            for n in sorted(ready):
-                if n in is_reader:
-                    continue
-                if n in writes:
-                    cur = current.get(key_of[n])
-                    if cur is not None and waiting.get(cur):
-                        continue
-                pick = n
-                break
+        for item in deferred:
+            heapq.heappush(heap, item)
         if pick is None:
             return None
         place(pick)
@@ -583,6 +615,10 @@ def check_view(prep: Prepared, p: str, flags: frozenset[str],
                budget: int = SEARCH_STEPS) -> ViewOutcome:
     """Decide whether client ``p``'s view has an order under the edge set ``flags``."""
     g, node, readers, init = build_view(prep, p, flags)
+    quick = _greedy(g, prep, readers, init, node)  # often enough, and cheap
+    if quick is not None:
+        return ViewOutcome("ok", order=tuple(g.owner[n] for n in quick  # type: ignore[misc]
+                                            if g.owner[n] is not None and g.bit[n]))
     left = _saturate(g, prep, node, readers, init)
     if left is not None:
         cycle = _find_cycle(g, left)
@@ -652,8 +688,6 @@ def global_order(prep: Prepared) -> tuple[bool, list[str]]:
     hide. Returns ``(True, [])`` on success, else ``(False, clients)`` with the
     clients whose next operation was blocked, so the full check can start there.
     """
-    import heapq
-
     seqs: dict[str, list[VOp]] = {}
     floats: dict[str, list[tuple[int, VOp]]] = {}
     for p, ops in prep.by_process.items():
@@ -712,7 +746,10 @@ def global_order(prep: Prepared) -> tuple[bool, list[str]]:
             heapq.heappush(heap, (v.op.end, v.i, p, -1))
             return
 
+    gone: set[tuple[str, Any]] = set()  # values written over: they never come back
+
     def place_write(v: VOp) -> None:
+        gone.add((v.key, cur[v.key]))
         cur[v.key] = v.writes
         for q in waiting.pop((v.key, v.writes), []):
             todo.append(q)
@@ -744,8 +781,10 @@ def global_order(prep: Prepared) -> tuple[bool, list[str]]:
         for item in deferred:
             heapq.heappush(heap, item)
         if not placed:
+            # Clients waiting for a value already written over are the likeliest culprits.
+            dead = sorted({p for k, ps in waiting.items() if k in gone for p in ps})
             stuck = {p for ps in [*waiting.values(), *blocked.values()] for p in ps}
-            return False, sorted(stuck)
+            return False, [*dead, *sorted(stuck - set(dead))]
 
 
 # --------------------------------------------------------------------------
@@ -813,6 +852,9 @@ def decide(model: str, history: History | Sequence[Operation], initial: Mapping[
         budget = 100 * len(prep.ops) + 1000
         lin = check_linearizable(history, initial=initial, budget_steps=budget)
         ok = lin.linearizable is True
+        # The clients in a linearizability witness are the likeliest to break too.
+        first = [*(o.process for o in lin.op_details), *first]
+        first = list(dict.fromkeys(q for q in first if q in prep.by_process))
     if ok:
         return ModelResult(model, "yes", yes(lang))
     unknown: str | None = None
