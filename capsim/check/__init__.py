@@ -18,8 +18,8 @@ from capsim.check.staleness import stale_reads
 from capsim.history import History
 from capsim.result import Fault, TraceEntry
 
-#: Search steps for sequential consistency within a run (about a second at most).
-RUN_SC_STEPS = 200_000
+#: Search steps for sequential consistency within a run (a fraction of a second).
+RUN_SC_STEPS = 20_000
 
 
 def run_checks(
