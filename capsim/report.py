@@ -88,6 +88,34 @@ def rows(result: RunResult, lang: str | None = "en") -> list[tuple[str, str]]:
     return out
 
 
+def ladder_lines(result: RunResult, lang: str | None = None) -> list[str]:
+    """The consistency ladder of a run: one compact line, then a sentence per ✗.
+
+    ``linearizable ✗ · sequential ✓ · causal ✓ · … · convergence ✓``. The
+    linearizability sentence is printed elsewhere (it came first), so only
+    the other broken rungs get a sentence here.
+    """
+    from capsim.check.model_words import ladder_line, model_label, render
+    from capsim.i18n import t
+
+    ladder = result.checks.get("ladder")
+    if not ladder:
+        return []
+    verdicts = {m: d.get("verdict", "unknown") for m, d in ladder.items()}
+    conv = result.checks.get("convergence")
+    if conv is not None:
+        verdicts["convergence"] = "yes" if conv.get("converged") else "no"
+    lines = [t("{policy} ladder: {line}", lang, policy=result.label,
+               line=ladder_line(verdicts, lang))]
+    for m, d in ladder.items():
+        if m != "linearizable" and d.get("verdict") in ("no", "unknown"):
+            mark = "✗" if d.get("verdict") == "no" else "?"
+            lines.append(f"  {mark} {model_label(m, lang)}: {render(d, lang)}")
+    if conv is not None and not conv.get("converged") and conv.get("reason"):
+        lines.append(f"  ✗ {model_label('convergence', lang)}: {conv['reason']}")
+    return lines
+
+
 def notes(result: RunResult, lang: str | None = None) -> list[str]:
     """Sentences a bare number in the table would leave open: why "never", what "not issued" is."""
     c = result.checks

@@ -218,11 +218,24 @@ class NemesisEvent(_Model):
         return next(k for k in _FAULT_KINDS if getattr(self, k) is not None)
 
 
+Route = Literal["sticky", "hop"]
+"""Which replica a client's requests go to (see :class:`Client`)."""
+
+
 class Client(_Model):
-    """A client process, sitting next to its home replica ``node``."""
+    """A client process, sitting next to its home replica ``node``.
+
+    ``route: sticky`` (the default) sends every request to the home replica,
+    a sticky session. ``route: hop`` sends the client's n-th request to the
+    n-th replica after its home, round robin over ``nodes`` (a load balancer
+    without session affinity): under ``ap`` this breaks read-your-writes and
+    monotonic reads during a partition (``scenarios/ladder-hop.yaml``). A
+    client reaches every replica directly; partitions cut replica links.
+    """
 
     name: str = Field(min_length=1)
     node: str
+    route: Route = "sticky"
 
 
 class ScheduledOp(_Model):
@@ -276,7 +289,8 @@ class ScheduledOp(_Model):
 class Workload(_Model):
     """A generated workload: Poisson arrivals at ``rate`` ops/s over all its clients.
 
-    Its clients (``w1``, ``w2``, …) are spread round-robin over the nodes. Writes
+    Its clients (``w1``, ``w2``, …) are spread round-robin over the nodes
+    (``route`` as for :class:`Client`: ``sticky`` or ``hop``). Writes
     write fresh values (``v1``, ``v2``, … per key) so every value is unique,
     which keeps histories easy to read and to check.
     """
@@ -288,6 +302,7 @@ class Workload(_Model):
     clients: int = Field(default=3, ge=1)
     start: float = Field(default=0.0, ge=0)
     end: float | None = Field(default=None, gt=0)
+    route: Route = "sticky"
 
     @model_validator(mode="after")
     def _fractions(self) -> Workload:

@@ -11,11 +11,15 @@ from typing import Any
 
 from capsim.check.availability import availability
 from capsim.check.convergence import convergence
+from capsim.check.ladder import check_ladder
 from capsim.check.latency import latency
 from capsim.check.linearizable import check_linearizable
 from capsim.check.staleness import stale_reads
 from capsim.history import History
 from capsim.records import Fault, TraceEntry
+
+#: Search steps for sequential consistency within a run (a fraction of a second).
+RUN_SC_STEPS = 20_000
 
 
 def run_checks(
@@ -27,8 +31,13 @@ def run_checks(
     nodes: Sequence[str] = (),
     duration: float = float("inf"),
     linearizability: bool = True,
+    ladder: bool | None = None,
 ) -> dict[str, Any]:
-    """Every verdict about one history, as JSON-ready data."""
+    """Every verdict about one history, as JSON-ready data.
+
+    ``ladder`` (default: as ``linearizability``) adds the consistency ladder
+    (:mod:`capsim.check.ladder`), reusing the linearizability verdict.
+    """
     ops = history.operations()
     counts = {"total": len(ops), "ok": 0, "fail": 0, "info": 0}
     for op in ops:
@@ -41,8 +50,16 @@ def run_checks(
     }
     if trace:
         out["convergence"] = convergence(trace, faults, nodes, duration)
+    lin = None
     if linearizability:
-        out["linearizable"] = check_linearizable(history, initial=initial).to_dict()
+        lin = check_linearizable(history, initial=initial)
+        out["linearizable"] = lin.to_dict()
+    if ladder if ladder is not None else linearizability:
+        # A run's table must not wait long on the NP-complete rung: a hard history
+        # gets "unknown" there (capsim check --model sequential has no such cap).
+        out["ladder"] = check_ladder(
+            history, initial=initial, linearizability=lin, lang="en", budget_steps=RUN_SC_STEPS
+        ).to_dict()
     return out
 
 
@@ -80,11 +97,14 @@ def flatten(checks: Mapping[str, Any]) -> dict[str, Any]:
                 row[f"latency.{f}.{q}"] = d[q]
     if conv is not None and "at" in conv:
         row["convergence.at"] = conv["at"]
+    for model, d in checks.get("ladder", {}).items():
+        row[f"ladder.{model}"] = d.get("verdict")
     return row
 
 
 __all__ = [
     "availability",
+    "check_ladder",
     "check_linearizable",
     "convergence",
     "flatten",

@@ -1,7 +1,10 @@
 """``capsim check HISTORY``: say whether a history file is linearizable, and if not, why.
 
-Exit codes: 0 linearizable, 1 not linearizable, 2 unreadable input or bad
-arguments, 3 no verdict because the ``--budget-*`` ran out.
+``--model`` checks another rung of the consistency ladder (sequential,
+causal, pram, ryw, mr, mw, wfr) or ``all`` of them.
+
+Exit codes: 0 the model(s) hold, 1 a model is broken, 2 unreadable input or
+bad arguments, 3 no verdict because a budget ran out.
 """
 
 from __future__ import annotations
@@ -22,6 +25,18 @@ EXIT_LINEARIZABLE = 0
 EXIT_NOT_LINEARIZABLE = 1
 EXIT_UNREADABLE = 2
 EXIT_UNKNOWN = 3
+
+
+class Model(str, Enum):
+    all = "all"
+    linearizable = "linearizable"
+    sequential = "sequential"
+    causal = "causal"
+    pram = "pram"
+    ryw = "ryw"
+    mr = "mr"
+    mw = "mw"
+    wfr = "wfr"
 
 
 class HistoryFormat(str, Enum):
@@ -91,6 +106,15 @@ def check(
             help="Give up after this many search steps (verdict unknown, exit 3).",
         ),
     ] = None,
+    model: Annotated[
+        Model,
+        typer.Option(
+            "--model",
+            help="Which consistency model to check: linearizable (default), sequential, "
+            "causal, pram, ryw, mr, mw, wfr, or all of them (the ladder). With all, exit 1 "
+            "if any model is broken.",
+        ),
+    ] = Model.linearizable,
     lang: Annotated[str | None, typer.Option("--lang", help=LANG_HELP,
                                              callback=check_lang)] = None,
 ) -> None:
@@ -110,6 +134,8 @@ def check(
         beside = None if initial else initial_beside(history)
         if beside is not None:
             init = beside[0]
+        if model is not Model.linearizable:
+            _check_models(history, kind, h, init, model, as_json, budget_steps, lang)
         result = check_linearizable(
             h, initial=init, budget_seconds=budget_seconds, budget_steps=budget_steps
         )
@@ -233,3 +259,40 @@ def _print_human(history: Path, kind: str, n_ops: int, keys: list[str], result: 
             else:
                 typer.echo(t("longest linearizable prefix: {n} operations; it breaks at "
                              "t={time} s (event {event})", lang, n=n_prefix, **at))
+
+
+def _check_models(history: Path, kind: str, h: Any, init: dict[str, Any], model: Model,
+                  as_json: bool, budget_steps: int | None, lang: str | None) -> None:
+    """``--model``: one rung of the consistency ladder, or all of them; exits."""
+    from capsim.check.ladder import check_ladder
+    from capsim.check.model_result import MODELS
+    from capsim.check.model_words import ladder_line, model_label
+    from capsim.check.sequential import DEFAULT_STEPS
+
+    models = list(MODELS) if model is Model.all else [model.value]
+    ladder = check_ladder(h, initial=init, models=models, lang=lang,
+                          budget_steps=budget_steps or DEFAULT_STEPS)
+    n_ops = len(h.operations())
+    if as_json:
+        doc = {"history": str(history), "format": kind, "operations": n_ops,
+               "models": ladder.to_dict()}
+        typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+    else:
+        typer.echo(f"{history} ({kind}): {n_ops} operations")
+        if model is Model.all:
+            typer.echo(ladder_line(ladder.verdicts(), lang))
+        for m, r in ladder.results.items():
+            word = {"yes": "yes", "no": "NO", "unknown": "unknown"}[r.verdict]
+            colour = {"yes": "green", "no": "red", "unknown": "yellow"}[r.verdict]
+            typer.echo(f"{model_label(m, lang)}: " + typer.style(word, fg=colour, bold=True))
+            if r.verdict != "yes" or model is not Model.all:
+                typer.echo(f"  {r.sentence}")
+            if r.witness:
+                typer.echo(f"  operations involved (invoke event index): "
+                           f"{', '.join(map(str, r.witness))}")
+    verdicts = set(ladder.verdicts().values())
+    if "no" in verdicts:
+        raise typer.Exit(EXIT_NOT_LINEARIZABLE)
+    if "unknown" in verdicts:
+        raise typer.Exit(EXIT_UNKNOWN)
+    raise typer.Exit(EXIT_LINEARIZABLE)

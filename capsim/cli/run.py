@@ -209,7 +209,7 @@ def print_results(results: list[RunResult], as_json: bool, target: Path | None,
     from rich.console import Console
 
     from capsim.i18n import localize, t
-    from capsim.report import leadership_lines, notes, render_table, story
+    from capsim.report import ladder_lines, leadership_lines, notes, render_table, story
 
     console = Console()
     sc = results[0].scenario
@@ -233,6 +233,9 @@ def print_results(results: list[RunResult], as_json: bool, target: Path | None,
         if lin.get("explanation"):
             console.print(f"[bold]{r.policy}[/bold]: {localize(lin['explanation'], lang)}",
                           highlight=False)
+    for r in results:
+        for line in ladder_lines(r, lang):
+            console.print(line, highlight=False, markup=False)
     if target is not None:
         console.print(t("wrote {folder}/", lang, folder=target), highlight=False)
 

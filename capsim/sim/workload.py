@@ -17,6 +17,14 @@ class PlannedOp(NamedTuple):
     value: Any
 
 
+def _route(scenario: Scenario, home: str, route: str, n: int) -> str:
+    """The replica a client's ``n``-th request goes to: home, or round robin from home."""
+    if route == "sticky":
+        return home
+    nodes = scenario.nodes
+    return nodes[(nodes.index(home) + n) % len(nodes)]
+
+
 def plan(scenario: Scenario, rng: random.Random) -> dict[str, list[PlannedOp]]:
     """Every client's operations in issue order, drawn from the run's generator.
 
@@ -24,9 +32,11 @@ def plan(scenario: Scenario, rng: random.Random) -> dict[str, list[PlannedOp]]:
     scheduled operation uses, so every written value is unique.
     """
     homes = {c.name: c.node for c in scenario.clients}
+    routes = {c.name: c.route for c in scenario.clients}
     per: dict[str, list[PlannedOp]] = {c.name: [] for c in scenario.clients}
     for op in scenario.operations:
-        per[op.client].append(PlannedOp(op.at, op.client, homes[op.client], op.f, op.key, op.value))
+        node = _route(scenario, homes[op.client], routes[op.client], len(per[op.client]))
+        per[op.client].append(PlannedOp(op.at, op.client, node, op.f, op.key, op.value))
 
     w = scenario.workload
     if w is None:
@@ -67,7 +77,8 @@ def plan(scenario: Scenario, rng: random.Random) -> dict[str, list[PlannedOp]]:
             arrivals.append((t, i))
     arrivals.sort()
     for t, i in arrivals:
-        name, node = names[i]
+        name, home = names[i]
+        node = _route(scenario, home, w.route, len(per[name]))
         key = keys[0] if len(keys) == 1 else rng.choice(keys)
         u = rng.random()
         if u < w.reads:
