@@ -112,7 +112,7 @@ def ladder_lines(result: RunResult, lang: str | None = None) -> list[str]:
             mark = "✗" if d.get("verdict") == "no" else "?"
             lines.append(f"  {mark} {model_label(m, lang)}: {render(d, lang)}")
     if conv is not None and not conv.get("converged") and conv.get("reason"):
-        lines.append(f"  ✗ {model_label('convergence', lang)}: {conv['reason']}")
+        lines.append(f"  ✗ {model_label('convergence', lang)}: {localize(conv['reason'], lang)}")
     return lines
 
 

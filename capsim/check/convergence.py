@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from itertools import groupby
 from typing import Any
 
+from capsim.i18n import t
 from capsim.records import Fault, TraceEntry
 
 
@@ -59,7 +60,7 @@ def convergence(trace: Sequence[TraceEntry], faults: Sequence[Fault],
         return out
     if agree_since is None:
         out.update(converged=False, at=None, time=None,
-                   reason="live replicas still disagree at the end of the run")
+                   reason=t("live replicas still disagree at the end of the run", "en"))
         return out
     at = max(agree_since, start)
     out.update(converged=True, at=at, time=round(at - start, 9) if heal is not None else None)

@@ -12,7 +12,7 @@ from typing import Any
 
 from capsim.check.model_result import SHORT, WitnessOp
 from capsim.history import Operation
-from capsim.i18n import t
+from capsim.i18n import localize, t
 
 
 def witness_ops(ops: Sequence[Operation]) -> tuple[WitnessOp, ...]:
@@ -153,7 +153,7 @@ def render(d: Mapping[str, Any], lang: str | None = None) -> str:
     """
     verdict, model = d.get("verdict"), d.get("model", "")
     if model == "linearizable" or verdict == "unknown":
-        return str(d.get("sentence", ""))
+        return localize(str(d.get("sentence", "")), lang)
     if verdict == "yes":
         return implied(d["implied_by"], lang) if d.get("implied_by") else yes(lang)
     ops = tuple(
@@ -168,7 +168,7 @@ def render(d: Mapping[str, Any], lang: str | None = None) -> str:
         return sequential_no(ops, {}, lang)
     if model in _VIEW_NO:
         return view_no(model, str(d.get("process")), ops, lang)
-    return str(d.get("sentence", ""))
+    return localize(str(d.get("sentence", "")), lang)
 
 
 __all__ = [
