@@ -46,8 +46,13 @@ def generate(
     cas_rate: float = 0.05,
     read_rate: float = 0.55,
     violate: bool = False,
+    distinct: int | None = None,
 ) -> History:
-    """A history of one register ``x`` (initially ``0``) under ``processes`` clients."""
+    """A history of one register ``x`` (initially ``0``) under ``processes`` clients.
+
+    ``distinct``: writes draw from that many values (as Jepsen's etcd tests
+    do, values 0-4), so many writes share a value; default: every write is new.
+    """
     rng = random.Random(seed)
     ops: list[_Op] = []
     clocks = [rng.uniform(0.0, 0.01) for _ in range(processes)]
@@ -62,8 +67,14 @@ def generate(
         if u < read_rate:
             f, value = "read", None
         elif u < read_rate + cas_rate:
-            f, value = "cas", [rng.randrange(max(1, next_value - 3), next_value + 1), next_value]
-            next_value += 1
+            if distinct:
+                f, value = "cas", [rng.randrange(distinct), rng.randrange(distinct)]
+            else:
+                f, value = "cas", [rng.randrange(max(1, next_value - 3), next_value + 1),
+                                   next_value]
+                next_value += 1
+        elif distinct:
+            f, value = "write", rng.randrange(distinct)
         else:
             f, value = "write", next_value
             next_value += 1
@@ -93,17 +104,32 @@ def generate(
 
 
 def _make_stale(ops: list[_Op]) -> None:
-    """Make one read at ~90 % of the history return an overwritten value."""
-    acked = [o for o in ops if o.f == "write" and o.type == "ok"]
-    for target in sorted(ops, key=lambda o: abs(o.start - ops[len(ops) * 9 // 10].start)):
+    """Make one read at ~90 % of the history return an overwritten value.
+
+    The read ``r`` gets a value ``v`` such that an acknowledged write ``w`` of
+    another value ended before ``r`` began, and every write (or cas) of ``v``
+    called before ``r`` ended had been answered before ``w`` began: certainly
+    not linearizable, even when many writes share values.
+    """
+    writers = [o for o in ops if o.f != "read" and o.type != "fail"]
+    middle = ops[len(ops) * 9 // 10].start
+    for target in sorted(ops, key=lambda o: abs(o.start - middle)):
         if target.f != "read" or target.type != "ok":
             continue
-        before = [w for w in acked if w.end < target.start and w.value != target.value]
-        for new in reversed(before[-5:]):
-            old = [w for w in acked if w.end < new.start and w.value != target.value]
-            if old:
-                target.value = old[-1].value
-                return
+        acked = [o for o in writers if o.f == "write" and o.type == "ok"
+                 and o.end < target.start and o.value != target.value]
+        for w in reversed(acked[-5:]):
+            seen: dict[Any, bool] = {}
+            for o in writers:
+                if o.start >= target.end:
+                    continue
+                v = o.value if o.f == "write" else o.value[1]
+                fine = o.type == "ok" and o.end < w.start
+                seen[v] = seen.get(v, True) and fine
+            for v, fine in seen.items():
+                if fine and v != w.value and v != target.value:
+                    target.value = v
+                    return
     raise RuntimeError("no read to make stale")
 
 
