@@ -118,16 +118,15 @@ def _make_stale(ops: list[_Op]) -> None:
             continue
         acked = [o for o in writers if o.f == "write" and o.type == "ok"
                  and o.end < target.start and o.value != target.value]
-        for w in reversed(acked[-5:]):
-            seen: dict[Any, bool] = {}
-            for o in writers:
-                if o.start >= target.end:
-                    continue
+        last_end: dict[Any, float] = {}  # per value: when its last write was answered
+        for o in writers:
+            if o.start < target.end:
                 v = o.value if o.f == "write" else o.value[1]
-                fine = o.type == "ok" and o.end < w.start
-                seen[v] = seen.get(v, True) and fine
-            for v, fine in seen.items():
-                if fine and v != w.value and v != target.value:
+                end = o.end if o.type == "ok" else float("inf")
+                last_end[v] = max(last_end.get(v, -1.0), end)
+        for w in reversed(acked[-5:]):
+            for v, end in last_end.items():
+                if end < w.start and v != w.value and v != target.value:
                     target.value = v
                     return
     raise RuntimeError("no read to make stale")

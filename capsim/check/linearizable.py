@@ -473,7 +473,7 @@ class _Effort:
         """Is this subset (certainly) not linearizable? No when effort is spent."""
         if self.steps <= 0 or self.attempts <= 0:
             return False
-        if self.deadline is not None and time.monotonic() > self.deadline:
+        if _expired(self.deadline):
             return False
         self.attempts -= 1
         r = _search(ops, init, self.steps, self.deadline)
@@ -539,7 +539,7 @@ class _Needs:
 
 
 def _expired(deadline: float | None) -> bool:
-    return deadline is not None and time.monotonic() > deadline
+    return deadline is not None and time.monotonic() >= deadline
 
 
 def _shrink(ops: Sequence[_Op], init: int, anchor: int | None, deadline: float | None) -> list[_Op]:
