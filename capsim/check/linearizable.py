@@ -357,6 +357,20 @@ def _search(
         else:
             match[call_entry[i]] = j
 
+    # Identical unanswered ops (same kind and values, no answer) are
+    # interchangeable: if an order applies one while an identical one called
+    # earlier is still pending, swapping the two gives an order as valid (the
+    # earlier one was called before, and neither must happen by any time). So
+    # only the earliest pending one of each such group is ever tried, which
+    # keeps the search from exploring every subset of, say, twenty timed-out
+    # writes of the same value.
+    twin = [-1] * len(ops)
+    last_of: dict[tuple[int, int, int], int] = {}
+    for i, op in enumerate(ops):
+        if op.ret < 0:
+            sig = (op.kind, op.a, op.b)
+            twin[i] = last_of.get(sig, -1)
+            last_of[sig] = i
     remaining = sum(1 for op in ops if op.ret >= 0)
     state = init
     base = 0
@@ -391,6 +405,10 @@ def _search(
                 forced = True
         if e > 0 and is_call[e]:
             k = kind[e]
+            tw = twin[opi[e]]
+            if tw >= base and not (rest >> (tw - base)) & 1:
+                e = nxt[e]  # an identical, earlier pending op goes first
+                continue
             if k == _WRITE:
                 ns = va[e]
             elif state != va[e]:
