@@ -124,8 +124,10 @@ class KeyResult:
     ``break_time`` is when the first operation that could not follow them was
     answered: where a plot should mark the break. ``minimal`` is True when
     ``ops`` is proven 1-minimal (leaving out any single one of them no longer
-    proves the violation), False when the checker's budget ran out first, None
-    for a key that is not broken.
+    proves the violation), False when the checker's budget (or the explanation
+    budget, or ``explain=False``) left it unproven, None for a key that is not
+    broken. Past :data:`WITNESS_CAP` operations ``explanation`` is the shorter
+    sentence (how far the search got, where it broke); ``ops`` still lists them all.
     """
 
     key: str
