@@ -264,6 +264,8 @@ def _stale_read(ops: Sequence[OpFacts], key: str, initial: Any, clock: _Clock) -
         sources = [s for s in _producers(ops, v) if s is not r]
         if not sources and not _same(initial, v):
             continue
+        if len(ops) != len(sources) + 2:
+            continue  # the sentence covers exactly r, one write and the writes of v
         candidates = [
             w
             for w in ops
@@ -288,7 +290,9 @@ def _from_the_future(ops: Sequence[OpFacts], key: str, initial: Any, clock: _Clo
     for r in _observers(ops):
         v = r.observed
         sources = [s for s in _producers(ops, v) if s is not r]
-        if not sources or _same(initial, v) or _ids(ops) != _ids([r, *sources]):
+        if not sources or _same(initial, v) or len(ops) != len(sources) + 1:
+            continue
+        if _ids(ops) != _ids([r, *sources]):
             continue
         done = r.ret if r.ret is not None else math.inf
         if all(s.call > done for s in sources):
@@ -363,6 +367,50 @@ def explain_violation(
     return t("Key {key}: {text}", "en", key=key, text=text) if name_key else text
 
 
+def explain_past_cap(
+    *,
+    key: str,
+    kept: int,
+    cap: int,
+    fitted: int,
+    last: OpFacts | None,
+    broke: OpFacts | None,
+    name_key: bool = False,
+) -> str:
+    """The shorter sentence for a witness too large to list, or none at all.
+
+    Honest about what is known without a small witness: how many operations
+    the longest order the search found fits, the last of them, and the
+    operation it could not get past. ``kept`` is the witness size (0 when the
+    explanation was skipped, ``explain=False``).
+    """
+    from capsim.i18n import t
+
+    if kept:
+        head = t(
+            "{n} operations on {key} cannot be put in any one-at-a-time order that matches "
+            "what they returned and when they ran; that is more than the {cap} an "
+            "explanation lists.",
+            None, n=kept, key=key, cap=cap,
+        )
+    else:
+        head = t("{key} is not linearizable (explanation skipped).", None, key=key)
+    shown = [o for o in (last, broke) if o is not None]
+    clock = _Clock([x for o in shown for x in (o.start, o.end)])
+    parts = [head]
+    if broke is not None and last is not None:
+        parts.append(t(
+            "The longest order the checker found fits {k} operations, the last being {last}; "
+            "it breaks at {op}.",
+            None, k=fitted, last=describe(last, clock), op=describe(broke, clock),
+        ))
+    elif broke is not None:
+        parts.append(t("No order can even begin: it breaks at {op}.", None,
+                       op=describe(broke, clock)))
+    text = " ".join(parts)
+    return f"Key {key}: {text}" if name_key else text
+
+
 def explain_ok(n_ops: int, n_keys: int) -> str:
     keys = t("1 key", "en") if n_keys == 1 else t("{n} keys", "en", n=n_keys)
     return t("All {n} operations ({keys}) fit one one-at-a-time order that matches what they "
@@ -378,6 +426,7 @@ __all__ = [
     "OpFacts",
     "describe",
     "explain_ok",
+    "explain_past_cap",
     "explain_unknown",
     "explain_violation",
     "show_value",

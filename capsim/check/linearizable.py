@@ -43,6 +43,7 @@ from typing import Any, Literal, NamedTuple, TypeAlias
 from capsim.check.explain import (
     OpFacts,
     explain_ok,
+    explain_past_cap,
     explain_unknown,
     explain_violation,
 )
@@ -55,6 +56,17 @@ Verdict: TypeAlias = bool | Literal["unknown"]
 #: known to be non-linearizable (search steps over all attempts, and attempts).
 SHRINK_STEPS = 2_000_000
 SHRINK_ATTEMPTS = 400
+
+#: Seconds that everything after a NO (shrinking the witness, making it
+#: 1-minimal, the sentence) may take in one call, over all keys together,
+#: unless the caller passes ``explain_seconds``; ``budget_seconds`` caps it too.
+#: Without it a long non-linearizable history could take minutes to explain
+#: after a search of a fraction of a second.
+EXPLAIN_SECONDS = 0.5
+
+#: Most operations an explanation lists. A larger witness gets the shorter
+#: sentence: how far the longest order the search found got, and where it broke.
+WITNESS_CAP = 40
 
 _READ, _WRITE, _CAS = 0, 1, 2
 _KINDS = {"read": _READ, "write": _WRITE, "cas": _CAS}
@@ -113,8 +125,10 @@ class KeyResult:
     ``break_time`` is when the first operation that could not follow them was
     answered: where a plot should mark the break. ``minimal`` is True when
     ``ops`` is proven 1-minimal (leaving out any single one of them no longer
-    proves the violation), False when the checker's budget ran out first, None
-    for a key that is not broken.
+    proves the violation), False when the checker's budget (or the explanation
+    budget, or ``explain=False``) left it unproven, None for a key that is not
+    broken. Past :data:`WITNESS_CAP` operations ``explanation`` is the shorter
+    sentence (how far the search got, where it broke); ``ops`` still lists them all.
     """
 
     key: str
@@ -346,6 +360,20 @@ def _search(
         else:
             match[call_entry[i]] = j
 
+    # Identical unanswered ops (same kind and values, no answer) are
+    # interchangeable: if an order applies one while an identical one called
+    # earlier is still pending, swapping the two gives an order as valid (the
+    # earlier one was called before, and neither must happen by any time). So
+    # only the earliest pending one of each such group is ever tried, which
+    # keeps the search from exploring every subset of, say, twenty timed-out
+    # writes of the same value.
+    twin = [-1] * len(ops)
+    last_of: dict[tuple[int, int, int], int] = {}
+    for i, op in enumerate(ops):
+        if op.ret < 0:
+            sig = (op.kind, op.a, op.b)
+            twin[i] = last_of.get(sig, -1)
+            last_of[sig] = i
     remaining = sum(1 for op in ops if op.ret >= 0)
     state = init
     base = 0
@@ -380,6 +408,10 @@ def _search(
                 forced = True
         if e > 0 and is_call[e]:
             k = kind[e]
+            tw = twin[opi[e]]
+            if tw >= base and not (rest >> (tw - base)) & 1:
+                e = nxt[e]  # an identical, earlier pending op goes first
+                continue
             if k == _WRITE:
                 ns = va[e]
             elif state != va[e]:
@@ -462,7 +494,7 @@ class _Effort:
         """Is this subset (certainly) not linearizable? No when effort is spent."""
         if self.steps <= 0 or self.attempts <= 0:
             return False
-        if self.deadline is not None and time.monotonic() > self.deadline:
+        if _expired(self.deadline):
             return False
         self.attempts -= 1
         r = _search(ops, init, self.steps, self.deadline)
@@ -496,9 +528,39 @@ def _closure(seed: Iterable[_Op], ops: Sequence[_Op]) -> list[_Op]:
     return sorted(kept.values(), key=lambda o: o.call)
 
 
-def _can_drop(removed: Sequence[_Op], kept: Sequence[_Op]) -> bool:
-    observed = {o.observes for o in kept if o.kind != _WRITE}
-    return all(o.produces not in observed for o in removed if o.kind != _READ)
+class _Needs:
+    """How many kept ops read (or expect) each value: the safe-drop rule in O(dropped).
+
+    Checking the rule against the whole kept set for every try made the
+    shrink quadratic in the witness; counting by value makes each check
+    proportional to what is dropped.
+    """
+
+    def __init__(self, kept: Iterable[_Op]) -> None:
+        self.count: dict[int, int] = {}
+        for o in kept:
+            if o.kind != _WRITE:
+                self.count[o.a] = self.count.get(o.a, 0) + 1
+
+    def can_drop(self, removed: Sequence[_Op]) -> bool:
+        gone: dict[int, int] = {}
+        for o in removed:
+            if o.kind != _WRITE:
+                gone[o.a] = gone.get(o.a, 0) + 1
+        return all(
+            self.count.get(o.produces, 0) - gone.get(o.produces, 0) <= 0
+            for o in removed
+            if o.kind != _READ
+        )
+
+    def drop(self, removed: Sequence[_Op]) -> None:
+        for o in removed:
+            if o.kind != _WRITE:
+                self.count[o.a] -= 1
+
+
+def _expired(deadline: float | None) -> bool:
+    return deadline is not None and time.monotonic() >= deadline
 
 
 def _shrink(ops: Sequence[_Op], init: int, anchor: int | None, deadline: float | None) -> list[_Op]:
@@ -531,16 +593,22 @@ def _shrink(ops: Sequence[_Op], init: int, anchor: int | None, deadline: float |
                 current = cand
                 break
             w *= 4
+    needs = _Needs(current)
     chunk = max(1, len(current) // 2)
     while True:
         changed = False
         i = len(current)
         while i > 0:
+            if _expired(deadline) or effort.attempts <= 0 or effort.steps <= 0:
+                return current
             lo = max(0, i - chunk)
-            removed, cand = current[lo:i], current[:lo] + current[i:]
-            if cand and _can_drop(removed, cand) and effort.fails(cand, init):
-                current = cand
-                changed = True
+            removed = current[lo:i]
+            if (lo > 0 or i < len(current)) and needs.can_drop(removed):
+                cand = current[:lo] + current[i:]
+                if effort.fails(cand, init):
+                    current = cand
+                    needs.drop(removed)
+                    changed = True
             i = lo
         if chunk > 1:
             chunk //= 2
@@ -566,18 +634,20 @@ def _one_minimal(
     """
     left = MINIMAL_STEPS
     proven = False
+    needs = _Needs(current)
     while not proven:
         proven = True
         for op in sorted(current, key=lambda o: -o.call):
-            cand = [o for o in current if o is not op]
-            if not cand or not _can_drop([op], cand):
+            if len(current) < 2 or not needs.can_drop([op]):
                 continue
-            if left <= 0 or (deadline is not None and time.monotonic() > deadline):
+            if left <= 0 or _expired(deadline):
                 return current, False
+            cand = [o for o in current if o is not op]
             r = _search(cand, init, left, deadline)
             left -= r.steps
             if r.status == "fail":
                 current = cand
+                needs.drop([op])
                 proven = False
                 break
             if r.status != "ok":
@@ -638,6 +708,8 @@ def check_linearizable(
     initial: Mapping[str, Any] | None = None,
     budget_steps: int | None = None,
     budget_seconds: float | None = None,
+    explain: bool = True,
+    explain_seconds: float | None = None,
 ) -> LinearizabilityResult:
     """Decide whether ``history`` is linearizable, key by key.
 
@@ -647,6 +719,15 @@ def check_linearizable(
     before a verdict, the verdict is ``"unknown"`` and ``reason`` says which.
     A key found non-linearizable makes the whole verdict ``False``, even if
     the budget ran out on another key. Without budgets the answer is exact.
+
+    After a NO, shrinking the witness and wording it takes at most
+    ``explain_seconds`` (default :data:`EXPLAIN_SECONDS`) over all keys, and
+    never runs past ``budget_seconds``; a witness still larger than
+    :data:`WITNESS_CAP` operations, or one whose shrink ran out of time, gets
+    the shorter sentence (how far the search got and where it broke) and
+    ``minimal=False`` when 1-minimality was not proven. ``explain=False``
+    skips the shrink for bulk checking: the verdicts are the same, a broken key
+    gets the shorter sentence and no ``ops`` (unless one read alone proves it).
     Raises ``ValueError`` when invokes and completions do not pair up (see
     :meth:`History.operations`) or a cas value is not ``[expected, new]``.
     """
@@ -654,6 +735,8 @@ def check_linearizable(
         history = History(history)
     initial = dict(initial or {})
     deadline = None if budget_seconds is None else time.monotonic() + budget_seconds
+    explain_for = EXPLAIN_SECONDS if explain_seconds is None else explain_seconds
+    explain_until: float | None = None  # set at the first NO, shared by all keys
     events = list(history)
     if all(a.time <= b.time for a, b in itertools.pairwise(events)):
         rank = {id(e): i for i, e in enumerate(events)}
@@ -707,15 +790,33 @@ def check_linearizable(
             break_at = None
         else:
             prefix, break_at = search.prefix, search.break_at
-        minimal = True
+        minimal: bool | None = True
         if witness is not None:
             guilty = [witness]
+        elif not explain:
+            guilty, minimal = [], False
         else:
-            guilty, minimal = _one_minimal(_shrink(ops, init, break_at, deadline), init,
-                                           deadline)
+            if explain_until is None:
+                explain_until = time.monotonic() + explain_for
+                if deadline is not None:
+                    explain_until = min(explain_until, deadline)
+            guilty, minimal = _one_minimal(
+                _shrink(ops, init, break_at, explain_until), init, explain_until
+            )
         facts = [_facts(o) for o in guilty]
-        text = explain_violation(facts, key=key, initial=initial.get(key), name_key=multi)
         broke = ops[break_at] if break_at is not None else None
+        if facts and len(facts) <= WITNESS_CAP:
+            text = explain_violation(facts, key=key, initial=initial.get(key), name_key=multi)
+        else:
+            text = explain_past_cap(
+                key=key,
+                kept=len(facts),
+                cap=WITNESS_CAP,
+                fitted=len(prefix),
+                last=_facts(ops[prefix[-1]]) if prefix else None,
+                broke=None if broke is None else _facts(broke),
+                name_key=multi,
+            )
         results.append(
             KeyResult(
                 key,

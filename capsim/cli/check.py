@@ -106,6 +106,14 @@ def check(
             help="Give up after this many search steps (verdict unknown, exit 3).",
         ),
     ] = None,
+    no_explain: Annotated[
+        bool,
+        typer.Option(
+            "--no-explain",
+            help="Verdict only, for bulk checking: skip shrinking a violation to a few "
+            "operations (same verdict and exit code; a short sentence says where it broke).",
+        ),
+    ] = False,
     model: Annotated[
         Model,
         typer.Option(
@@ -137,10 +145,12 @@ def check(
         if model is not Model.linearizable:
             _check_models(history, kind, h, init, model, as_json, budget_steps, lang)
         result = check_linearizable(
-            h, initial=init, budget_seconds=budget_seconds, budget_steps=budget_steps
+            h, initial=init, budget_seconds=budget_seconds, budget_steps=budget_steps,
+            explain=not no_explain,
         )
         if result.linearizable is False and not initial and beside is None:
-            result = _unless_initial_decides(h, result, history, budget_seconds, budget_steps)
+            result = _unless_initial_decides(h, result, history, budget_seconds, budget_steps,
+                                             explain=not no_explain)
     n_ops = len(h.operations())
     keys = sorted({e.key for e in h}, key=str)
     unknown_keys = sorted(set(init) - set(keys))
@@ -190,7 +200,8 @@ def _assignments(values: dict[str, Any]) -> str:
 
 
 def _unless_initial_decides(
-    h: Any, result: Any, history: Path, budget_seconds: float | None, budget_steps: int | None
+    h: Any, result: Any, history: Path, budget_seconds: float | None, budget_steps: int | None,
+    *, explain: bool = True,
 ) -> Any:
     """A NO that rests on reads of values nobody wrote may only mean the keys had them at first.
 
@@ -209,7 +220,8 @@ def _unless_initial_decides(
         return result
     cand = {k: v[0] for k, v in guess.items()}
     alt = check_linearizable(
-        h, initial=cand, budget_seconds=budget_seconds, budget_steps=budget_steps
+        h, initial=cand, budget_seconds=budget_seconds, budget_steps=budget_steps,
+        explain=explain,
     )
     if alt.linearizable is False:
         # NO either way: with the keys empty the unwritten reads break it, and
