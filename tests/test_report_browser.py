@@ -18,6 +18,8 @@ from typer.testing import CliRunner
 
 from capsim.cli import app
 
+from .paths import ROOT
+
 CHROMIUM = os.environ.get("CAPSIM_CHROMIUM", "/usr/bin/chromium")
 if not Path(CHROMIUM).is_file():
     pytest.skip(f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium)",
@@ -325,4 +327,35 @@ def test_a_run_without_violation_says_so(browser, tmp_path):
     assert "alice → G1: write x=v1 ✗ refused" in detail
     assert "Error: G1 could not reach a majority: 1 of 2 replicas answered, 2 needed" in detail
     assert pg.errors == []
+    pg.close()
+
+
+def test_the_real_explore_counterexample_steps_and_branches(browser, tmp_path, shots):
+    """The seed story's ap counterexample, as `capsim explore` writes it, in the browser."""
+    out = tmp_path / "explored"
+    res = runner.invoke(app, ["explore", str(ROOT / "scenarios" / "partition.yaml"),
+                              "--policy", "ap", "--out", str(out)])
+    assert res.exit_code == 1, res.output  # 1: a counterexample was found
+    page = next(out.rglob("report.html"))
+    assert (page.parent / "explore.json").is_file()
+    pg = Page(browser, page)
+    p = pg.page
+    steps = p.locator("#steps li")
+    texts = [steps.nth(i).inner_text() for i in range(steps.count())]
+    assert len(texts) == 4, texts  # the start, then the counterexample's three steps
+    assert "bob" in texts[-1] and "alice" in texts[2]
+    assert pg.text("#state-view tr[data-node='G2'] td.value") == "v0"  # after the stale read
+    p.click("#steps li[data-step='2']")  # after alice's write, before bob's read
+    assert pg.text("#state-view tr[data-node='G1'] td.value") == "v1"
+    options = p.locator("#enabled li")
+    labels = [options.nth(i).inner_text() for i in range(options.count())]
+    assert any("next step" in x for x in labels), labels
+    branchable = p.locator("#enabled li:not(:has-text('next step')) button:not([disabled])")
+    assert branchable.count() >= 1, labels
+    branchable.first.click()
+    assert p.locator("#steps li.branch").count() == 1
+    assert p.evaluate("location.hash").startswith("#path=")
+    p.screenshot(path=str(shots / "explore-real.png"), full_page=True)
+    assert pg.errors == []
+    assert pg.requests == [pg.url]
     pg.close()

@@ -187,12 +187,14 @@ def _write(res: ExploreResult, target: Path, *, force: bool, plot: bool,
         folder = _folder(res, target, prop)
         staged = staging_dir(folder, force=force)
         try:
-            write_results([ce.run], staged, formats=("png",) if plot else (), messages=plot,
-                          lang=lang)
-            write_text(staged / "schedule.json",
-                       json.dumps(ce.schedule, indent=2, ensure_ascii=False) + "\n")
+            # explore.json first: the report written with the results shows the
+            # counterexample step by step (explore mode) when it finds the file.
             write_text(staged / "explore.json",
                        json.dumps(ce.explore_json, indent=1, ensure_ascii=False) + "\n")
+            write_text(staged / "schedule.json",
+                       json.dumps(ce.schedule, indent=2, ensure_ascii=False) + "\n")
+            write_results([ce.run], staged, formats=("png",) if plot else (), messages=plot,
+                          lang=lang)
             commit_dir(staged, folder, force=force)
             staged = None  # type: ignore[assignment]
         finally:
