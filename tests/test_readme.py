@@ -39,12 +39,12 @@ def test_every_relative_link_in_the_readme_exists():
 
 
 def test_the_tour_runs_only_commands_that_exist():
-    """Every command of the ten-line tour is a capsim command (its output is shown in the docs)."""
+    """Every command of the tour is a capsim command (its output is shown in the docs)."""
     import typer.main
 
     from capsim.cli import app
 
-    tour = README.split("## A ten-line tour")[1].split("```")[1]
+    tour = README.split("## A one-screen tour")[1].split("```")[1]
     names = set(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
     words = [line.split()[1] for line in tour.splitlines()[1:] if line.startswith("capsim ")]
     assert len(words) >= 8 and set(words) <= names
