@@ -44,6 +44,7 @@ def test_the_course_notebooks_are_all_here():
         "03-quorums-and-staleness.ipynb",
         "04-write-your-own-property.ipynb",
         "05-every-schedule.ipynb",
+        "06-what-ap-still-promises.ipynb",
         "07-what-etcd-does.ipynb",
     ]
     readme = (NOTEBOOK_DIR / "README.md").read_text(encoding="utf-8")
