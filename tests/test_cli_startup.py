@@ -61,6 +61,14 @@ def test_a_run_without_pictures_loads_no_matplotlib() -> None:
     assert "simpy" in loaded and "matplotlib" not in loaded
 
 
+def test_a_run_that_writes_its_report_but_no_pictures_loads_no_numpy(tmp_path) -> None:
+    # report.html needs colours and lanes, not arrays: `capsim run --no-plot`
+    # stays within its start-up budget (issue 21: <= 10x `python -c pass`).
+    loaded = modules_after("run", "--no-plot", "--out", str(tmp_path / "run"))
+    assert (tmp_path / "run" / "report.html").is_file()
+    assert not {"numpy", "matplotlib", "networkx"} & loaded
+
+
 def test_an_unknown_command_still_gets_typers_answer() -> None:
     done = subprocess.run([sys.executable, "-m", "capsim", "rnu"], cwd=ROOT, text=True,
                           capture_output=True, timeout=60)

@@ -330,6 +330,41 @@ def test_save_run_plots_lays_files_out_like_the_run_folder(tmp_path):
         save_run_plots([seed("ap")], tmp_path / "x", formats=("gif",))
 
 
+_TWO_WAYS = """
+import os, sys
+from pathlib import Path
+from capsim.plot import save as S
+from capsim import seed_scenario, simulate
+out = Path(sys.argv[1])
+real = S._render
+def render(job):
+    with open(out / "pids", "a") as f:
+        f.write(f"{os.getpid()}\\n")
+    return real(job)
+S._render = render
+rs = [simulate(seed_scenario(), policy=p, seed=0) for p in ("cp", "ap")]
+S.save_run_plots(rs, out / "one", formats=("png", "svg"), workers=1)
+S.save_run_plots(rs, out / "two", formats=("png", "svg"), workers=2)
+print(os.getpid())
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="pictures are drawn side by side only on Linux")
+def test_pictures_drawn_side_by_side_are_the_same_files(tmp_path):
+    # A fresh interpreter: forking is only allowed from a process with one thread.
+    done = subprocess.run([sys.executable, "-c", _TWO_WAYS, str(tmp_path)], text=True,
+                          capture_output=True, timeout=120, check=True)
+    one = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*.*"))
+    assert [str(p) for p in one] == ["ap/timeline.png", "ap/timeline.svg", "compare.png",
+                                     "compare.svg", "cp/timeline.png", "cp/timeline.svg"]
+    for rel in one:
+        assert (tmp_path / "one" / rel).read_bytes() == (tmp_path / "two" / rel).read_bytes()
+    pids = (tmp_path / "pids").read_text().split()
+    parent = done.stdout.strip()
+    assert pids[:3] == [parent] * 3  # workers=1: all three pictures here
+    assert parent not in pids[3:] and len(pids) == 6  # workers=2: none here
+
+
 def test_unknown_language_is_refused():
     with pytest.raises(ValueError, match="en, zh"):
         timeline(seed("ap"), lang="fr")

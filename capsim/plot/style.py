@@ -491,6 +491,10 @@ def declutter(fig: Any, texts: Sequence[Any], keep: Sequence[Any] = ()) -> int:
 
         FigureCanvasAgg(fig)
     fig.draw_without_rendering()
+    # Freeze the layout just measured: saving would otherwise lay the figure
+    # out again (a second constrained-layout pass, a third draw) and could
+    # move the labels whose overlaps were judged here.
+    fig.set_layout_engine("none")
     renderer = fig.canvas.get_renderer()
     placed = [t.get_window_extent(renderer).expanded(1.02, 1.05) for t in keep
               if t.get_visible() and t.get_text()]
