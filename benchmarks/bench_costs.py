@@ -29,6 +29,8 @@ def scenario(nodes: int, keys: int, ops: int, rate: float = 500.0) -> object:
                     {"at": duration / 2, "heal": True}],
         "workload": {"rate": rate, "reads": 0.5, "keys": keys, "clients": 10,
                      "end": duration},
+        # Past the classroom limits on purpose: these shapes measure scaling.
+        "limits": {"nodes": max(100, nodes), "events": 50_000_000},
     })
 
 

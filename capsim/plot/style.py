@@ -490,12 +490,14 @@ def declutter(fig: Any, texts: Sequence[Any], keep: Sequence[Any] = ()) -> int:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         FigureCanvasAgg(fig)
-    fig.draw_without_rendering()
-    # Freeze the layout just measured: saving would otherwise lay the figure
-    # out again (a second constrained-layout pass, a third draw) and could
-    # move the labels whose overlaps were judged here.
-    fig.set_layout_engine("none")
     renderer = fig.canvas.get_renderer()
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        # Lay the figure out once (no drawing), then freeze that layout:
+        # saving would otherwise lay it out again (a second pass, a third
+        # draw) and could move the labels whose overlaps are judged here.
+        engine.execute(fig)
+        fig.set_layout_engine("none")
     placed = [t.get_window_extent(renderer).expanded(1.02, 1.05) for t in keep
               if t.get_visible() and t.get_text()]
     hidden = 0
