@@ -69,23 +69,37 @@ class _Spill:
 
     def append(self, data: bytes) -> None:
         with self.lock:
-            os.lseek(self.fd, self.size, os.SEEK_SET)
             view = memoryview(data)
             while view:
-                view = view[os.write(self.fd, view):]
-            self.size += len(data)
+                n = self._write_at(view, self.size)
+                self.size += n
+                view = view[n:]
 
     def read(self, offset: int, size: int) -> bytes:
+        parts = []
+        while size > 0:
+            part = self._read_at(size, offset)
+            if not part:
+                raise OSError("the message journal's spill file is shorter than written")
+            parts.append(part)
+            size -= len(part)
+            offset += len(part)
+        return b"".join(parts)
+
+    # Positional I/O where the system has it: a forked process (a sweep's
+    # worker) shares the descriptor's offset, not its own pread/pwrite.
+    def _write_at(self, data: memoryview, offset: int) -> int:
+        if hasattr(os, "pwrite"):
+            return os.pwrite(self.fd, data, offset)
+        os.lseek(self.fd, offset, os.SEEK_SET)
+        return os.write(self.fd, data)
+
+    def _read_at(self, size: int, offset: int) -> bytes:
+        if hasattr(os, "pread"):
+            return os.pread(self.fd, size, offset)
         with self.lock:
             os.lseek(self.fd, offset, os.SEEK_SET)
-            parts = []
-            while size > 0:
-                part = os.read(self.fd, size)
-                if not part:
-                    raise OSError("the message journal's spill file is shorter than written")
-                parts.append(part)
-                size -= len(part)
-            return b"".join(parts)
+            return os.read(self.fd, size)
 
 
 def _close_spill(fd: int, path: str | None) -> None:
