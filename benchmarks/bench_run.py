@@ -12,13 +12,16 @@ of the run) is run in-process at each size, and each phase is timed:
 
 It prints seconds and the ratios to the simulate phase measured in the same
 run (the issue's targets: write+plot ≤ 1× simulate at 10k, ≤ 0.5× at 100k).
-Then it runs ``capsim run`` on 100k ops × 7 nodes in a fresh process and
-prints its wall time and peak memory (max RSS; target ≤ 300 MB).
+Then it runs ``capsim run`` (with its timeline) on 10k × 3, 100k × 3 and
+100k ops × 7 nodes, each in a fresh process, and prints wall time and peak
+memory (max RSS; target ≤ 300 MB at 100k × 7), next to the seed story's as
+the fixed cost measured in the same run.
 
-    python benchmarks/bench_run.py              # 1k, 10k, 100k and the 7-node run
-    python benchmarks/bench_run.py 1000 10000   # chosen sizes, no 7-node run
+    python benchmarks/bench_run.py              # 1k, 10k, 100k, the shapes and the peaks
+    python benchmarks/bench_run.py 1000 10000   # chosen sizes only
     python benchmarks/bench_run.py --ap         # the ap policy instead of cp
-    python benchmarks/bench_run.py 1000 --shapes --peak   # also §3's shapes, the 7-node run
+    python benchmarks/bench_run.py 1000 --shapes --peak   # also §3's shapes and the peaks
+    python benchmarks/bench_run.py 1000 --peak --html     # peaks with report.html written too
 
 Also (issue 21 §3) the shapes whose cost should follow the work: ap with
 1 vs 1,000 keys (the convergence check), and 10 vs 100 nodes (anti-entropy).
@@ -29,7 +32,6 @@ The machine may be shared: compare ratios, not seconds.
 from __future__ import annotations
 
 import gc
-import resource
 import subprocess
 import sys
 import tempfile
@@ -108,19 +110,52 @@ def phases(ops: int, policy: str) -> dict[str, float]:
             "plot": t4 - t3, "write+plot": t4 - t2}
 
 
-def peak_run(ops: int, nodes: int, policy: str) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of ``capsim run`` in a fresh process."""
+PEAK_SHAPES = ((10_000, 3), (100_000, 3), (100_000, 7))
+
+
+def peak_run(ops: int, nodes: int, policy: str, html: bool = False) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MB) of ``capsim run`` (timeline.png) in a fresh process.
+
+    ``ops == 0`` runs the seed story: the fixed cost (interpreter, capsim,
+    matplotlib, one small picture) the other shapes are compared with. The
+    child reports its own ``ru_maxrss``, so each shape is measured alone
+    (``RUSAGE_CHILDREN`` would give the largest child so far).
+    """
     with tempfile.TemporaryDirectory() as d:
-        path = Path(d) / "scenario.yaml"
-        path.write_text(yaml.safe_dump(spec(ops, nodes, policy)), encoding="utf-8")
-        code = ("import resource, sys; from capsim.cli import main; sys.argv = "
-                f"['capsim', 'run', {str(path)!r}, '--out', {str(Path(d) / 'out')!r}]\n"
-                "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n")
+        args = ["capsim", "run"]
+        if ops:
+            path = Path(d) / "scenario.yaml"
+            path.write_text(yaml.safe_dump(spec(ops, nodes, policy)), encoding="utf-8")
+            args.append(str(path))
+        args += ["--policy", policy, "--out", str(Path(d) / "out")]
+        if not html:
+            args.append("--no-html")
+        code = ("import resource, sys; from capsim.cli import main\n"
+                f"sys.argv = {args!r}\n"
+                "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+                "finally:\n    kb = 1 if sys.platform == 'darwin' else 1024\n"
+                "    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * kb,"
+                " file=sys.stderr)\n")
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code], check=True, stdout=subprocess.DEVNULL)
+        out = subprocess.run([sys.executable, "-c", code], check=True,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         wall = time.perf_counter() - t0
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return wall, peak_kb / 1024
+    return wall, int(out.stderr.strip().splitlines()[-1]) / 2**20
+
+
+def peaks(policy: str, shapes: tuple[tuple[int, int], ...], html: bool) -> None:
+    """Peak memory of ``capsim run`` per shape (issue 21: ≤ 300 MB at 100k ops × 7 nodes)."""
+    page = "timeline.png and report.html" if html else "timeline.png, --no-html"
+    print(f"\ncapsim run, fresh process each, {policy}, {page}: wall, peak RSS "
+          "(and its growth over the seed story's, per op)")
+    wall0, base = peak_run(0, 2, policy, html)
+    print(f"  {'seed story':<22} {wall0:7.1f} s {base:7.0f} MB", flush=True)
+    for ops, nodes in shapes:
+        wall, mb = peak_run(ops, nodes, policy, html)
+        target = "  (target ≤ 300 MB)" if (ops, nodes) == (100_000, 7) else ""
+        print(f"  {f'{ops:,} ops × {nodes} nodes':<22} {wall:7.1f} s {mb:7.0f} MB "
+              f"(+{mb - base:.0f} MB, {(mb - base) * 2**20 / ops:,.0f} B/op){target}",
+              flush=True)
 
 
 def main(argv: list[str]) -> None:
@@ -143,10 +178,7 @@ def main(argv: list[str]) -> None:
     if len(argv) == 0 or "--shapes" in argv:
         shapes()
     if len(argv) == 0 or "--peak" in argv:
-        wall, mb = peak_run(100_000, 7, policy)
-        print(f"capsim run, 100,000 ops × 7 nodes, with the timeline: {wall:.1f} s wall, "
-              f"peak {mb:.0f} MB (target ≤ 300 MB)")
-
+        peaks(policy, PEAK_SHAPES, html="--html" in argv)
 
 if __name__ == "__main__":
     main(sys.argv[1:])

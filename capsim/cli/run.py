@@ -129,9 +129,12 @@ def run(
                               params=quorum_params if p == "quorum" else None)
                        for p in (split_csv(policy) or [None])]  # type: ignore[list-item]
         else:
+            # A long message journal waits on the run folder's disk, not in memory
+            # (an unlinked temporary file: nothing is left beside the folder).
+            spill = target.parent if target.parent.is_dir() else None
             results = [
                 simulate(sc, policy=p, seed=seed,
-                         params=quorum_params if p == "quorum" else None)
+                         params=quorum_params if p == "quorum" else None, journal_dir=spill)
                 for p in policies
             ]
         # The results live to the end of the command: take them out of the

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from capsim.history import Operation
+    from capsim.records import TraceEntry
     from capsim.result import Fault, RunResult
 
 #: Ops drawn with labels when a run has at most this many (more would overlap).
@@ -304,25 +305,23 @@ def draw_lanes(
 
     # -- replica lanes: one band per value held ------------------------------
     by_lane: dict[tuple[str, str], list[tuple[float, Any]]] = {}
-    for t in sorted(result.trace, key=lambda e: e.time):
-        if (t.node, t.key) in lay.replica_y:
-            by_lane.setdefault((t.node, t.key), []).append((t.time, t.value))
+    if aggregate:  # a big run's trace stays in its columns: no tuple per store
+        lag = _LagTrace(result.trace)
+    else:
+        for t in sorted(result.trace, key=lambda e: e.time):
+            if (t.node, t.key) in lay.replica_y:
+                by_lane.setdefault((t.node, t.key), []).append((t.time, t.value))
     down: dict[str, list[tuple[float, float]]] = {}
     for f in result.faults:
         if f.kind == "crash":
             down.setdefault(f.groups[0][0], []).append((f.start, f.end))
     many = aggregate or sum(len(s) for s in by_lane.values()) > BAND_LIMIT
-    newest: dict[str, list[tuple[float, Any]]] = {}  # key -> (time, value) of every store
-    if aggregate:
-        for t in sorted(result.trace, key=lambda e: e.time):
-            newest.setdefault(t.key, []).append((t.time, t.value))
     band_verts: list[Any] = []
     band_fills: list[str] = []
     for (node, key), yc in lay.replica_y.items():
         ax.axhline(yc, color="#DDDDDD", lw=0.8, zorder=0.5, gid=f"lane:replica:{node}:{key}")
-        seq = by_lane.get((node, key), [])
         if aggregate:  # a big run: whether the replica is behind, not which value
-            for t0, t1, behind in lag_bands(seq, newest.get(key, []), x_hi, PIXEL_BINS):
+            for t0, t1, behind in lag.bands(node, key, x_hi, PIXEL_BINS):
                 y0, y1 = yc - BAND_H / 2, yc + BAND_H / 2
                 band_verts.append(((t0, y0), (t1, y0), (t1, y1), (t0, y1)))
                 band_fills.append(style.LANE_BEHIND if behind else style.LANE_CURRENT)
@@ -330,6 +329,7 @@ def draw_lanes(
                     facecolor=style.LANE_BEHIND if behind else style.LANE_CURRENT,
                     label=tr("plot.legend behind" if behind else "plot.legend current", lang)))
             continue
+        seq = by_lane.get((node, key), [])
         if len(seq) > 2 * PIXEL_BINS:
             seq = resample(seq, x_hi, PIXEL_BINS)
         for j, (t0, v) in enumerate(seq):
@@ -657,29 +657,62 @@ def _covered(starts: Any, ends: Any, at: Any) -> Any:
     return before(starts) - before(ends)
 
 
-def lag_bands(seq: list[tuple[float, Any]], stores: list[tuple[float, Any]], end: float,
-              bins: int) -> list[tuple[float, float, bool]]:
+class _LagTrace:
+    """A replica trace sorted by time, in columns, for the big-run lanes (:meth:`bands`)."""
+
+    def __init__(self, trace: Sequence[TraceEntry]) -> None:
+        import numpy as np
+
+        from capsim.journal import trace_columns
+
+        cols = trace_columns(trace)
+        times = np.array(cols.time, dtype=float)  # a copy: the log stays appendable
+        order = np.argsort(times, kind="stable")  # as sorted(trace, key=time)
+        self.times = times[order]
+        self.node = np.asarray(cols.node, dtype=np.int64)[order]
+        self.key = np.asarray(cols.key, dtype=np.int64)[order]
+        self.value = np.asarray(cols.value, dtype=np.int64)[order]
+        self.node_code = {n: i for i, n in enumerate(cols.nodes)}
+        self.key_code = {k: i for i, k in enumerate(cols.keys)}
+        self.values = cols.values
+
+    def bands(self, node: str, key: str, end: float, bins: int
+              ) -> list[tuple[float, float, bool]]:
+        """``lag_bands`` of replica ``node``'s lane for ``key``."""
+        n, k = self.node_code.get(node), self.key_code.get(key)
+        if n is None or k is None:
+            return []
+        of_key = self.key == k
+        mine = of_key & (self.node == n)
+        return lag_bands(self.times[mine], self.value[mine], self.times[of_key],
+                         self.value[of_key], self.values, end, bins)
+
+
+def lag_bands(times: Any, codes: Any, store_times: Any, store_codes: Any,
+              values: Sequence[Any], end: float, bins: int) -> list[tuple[float, float, bool]]:
     """(start, end, behind) stretches of a replica lane, one decision per time slice.
 
     *Behind*: at the middle of the slice the replica holds a value other
     than the one most recently stored by any replica (the newest write to
     reach anyone). A replica cut off by a partition is behind for as long
     as writes go on elsewhere — the stretch a student should see.
+    ``times``/``codes`` are the lane's stores in time order (``values[code]``
+    is the value), ``store_times``/``store_codes`` every replica's for the key.
     """
     import numpy as np
 
-    if not seq or not stores:
+    if not len(times) or not len(store_times):
         return []
     edges = np.linspace(0.0, end, bins + 1)
     mids = (edges[:-1] + edges[1:]) / 2
-    mine = np.searchsorted(np.fromiter((t for t, _ in seq), float, len(seq)), mids, "right") - 1
-    last = np.searchsorted(np.fromiter((t for t, _ in stores), float, len(stores)), mids,
-                           "right") - 1
+    mine = np.searchsorted(times, mids, "right") - 1
+    last = np.searchsorted(store_times, mids, "right") - 1
     out: list[tuple[float, float, bool]] = []
     for k in range(bins):
         if mine[k] < 0:
             continue
-        behind = bool(last[k] >= 0 and seq[mine[k]][1] != stores[last[k]][1])
+        behind = bool(last[k] >= 0
+                      and values[codes[mine[k]]] != values[store_codes[last[k]]])
         if out and out[-1][2] == behind and out[-1][1] == edges[k]:
             out[-1] = (out[-1][0], float(edges[k + 1]), behind)
         else:

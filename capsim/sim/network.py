@@ -132,6 +132,7 @@ class Network:
         is_up: Callable[[str], bool],
         record: bool = True,
         seed: int | None = None,
+        journal: MessageLog | None = None,
     ) -> None:
         self.env = env
         self.rng = rng
@@ -142,7 +143,7 @@ class Network:
         self.is_up = is_up
         self.record = record
         self.blocked: set[tuple[str, str]] = set()
-        self.journal = MessageLog()
+        self.journal = MessageLog() if journal is None else journal
         # (src, dst) -> (sampler, loss, per-kind samplers or None)
         self._links: dict[tuple[str, str], _Link] = {}
         for pair, (latency, loss) in graph.links.items():

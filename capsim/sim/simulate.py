@@ -32,6 +32,7 @@ def simulate(
     params: dict[str, Any] | None = None,
     record_messages: bool = True,
     linearizability: bool = True,
+    journal_dir: str | Path | None = None,
 ) -> RunResult:
     """Run ``scenario`` once and check its history.
 
@@ -40,6 +41,9 @@ def simulate(
     broken policies). ``seed`` overrides the scenario's seed: the same
     scenario and seed always give the same history, byte for byte.
     ``params`` overrides the policy's tunables from the scenario.
+    A long message journal waits in an anonymous temporary file in
+    ``journal_dir`` (default: the system's temporary folder) rather than in
+    memory; ``record_messages=False`` records none.
     """
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario)
@@ -69,25 +73,32 @@ def simulate(
                                  for loc, msg in too_big])
     run_seed = scenario.seed if seed is None else int(seed)
 
-    engine = Engine(scenario, policy_cls, p, run_seed, record_messages=record_messages)
+    engine = Engine(scenario, policy_cls, p, run_seed, record_messages=record_messages,
+                    journal_dir=journal_dir)
     engine.run()
     history = engine.history()
+    trace, messages, roles, marks = engine.trace, engine.messages(), engine.roles, engine.marks
+    not_issued = engine.not_issued()
+    # What the run keeps is taken out; the simulator itself (the plans of every
+    # operation, the policies' state) goes before the checks, whose search is
+    # the run's largest transient.
+    engine.release()
+    del engine
     faults = fault_spans(scenario)
     checks = run_checks(
         history,
         initial=scenario.initial,
         faults=faults,
-        trace=engine.trace,
+        trace=trace,
         nodes=scenario.nodes,
         duration=scenario.duration,
         linearizability=linearizability,
     )
-    if engine.roles:
-        checks["leadership"] = leadership(engine.roles, faults, scenario.nodes,
-                                          scenario.duration)
-    checks["ops"]["not_issued"] = sum(engine.not_issued().values())
+    if roles:
+        checks["leadership"] = leadership(roles, faults, scenario.nodes, scenario.duration)
+    checks["ops"]["not_issued"] = sum(not_issued.values())
     if checks["ops"]["not_issued"]:
-        checks["not_issued"] = not_issued_report(engine.not_issued())
+        checks["not_issued"] = not_issued_report(not_issued)
     if not checks.get("convergence", {}).get("converged", True) and policy_cls.no_convergence:
         checks["convergence"]["why"] = policy_cls.no_convergence
     return RunResult(
@@ -95,13 +106,13 @@ def simulate(
         policy=name,
         seed=run_seed,
         history=history,
-        trace=engine.trace,
+        trace=trace,
         faults=faults,
-        messages=engine.messages(),
+        messages=messages,
         checks=checks,
         params=p.model_dump(mode="json"),
-        roles=engine.roles,
-        marks=engine.marks,
+        roles=roles,
+        marks=marks,
     )
 
 
