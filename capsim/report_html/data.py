@@ -8,7 +8,7 @@ the catalogue, so the page and the PNGs speak the same language.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from capsim.i18n import LANGS
@@ -51,12 +51,11 @@ def palette() -> dict[str, Any]:
     }
 
 
-def _ops(result: RunResult) -> list[dict[str, Any]]:
+def _ops(result: RunResult) -> Iterator[dict[str, Any]]:
     stale = set((result.checks.get("stale_reads") or {}).get("ops", []))
-    out = []
     for op in result.history.operations():
         c = op.complete
-        out.append({
+        yield {
             "id": op.invoke.index,
             "client": op.process,
             "node": op.node,
@@ -68,8 +67,28 @@ def _ops(result: RunResult) -> list[dict[str, Any]]:
             "type": op.type,
             "error": None if c is None else c.error,
             "stale": op.invoke.index in stale,
-        })
-    return out
+        }
+
+
+def _trace(result: RunResult) -> Iterator[list[Any]]:
+    for t in result.trace:
+        yield [_num(t.time), t.node, t.key, None if t.value is None else style.show_value(t.value)]
+
+
+def _messages(result: RunResult) -> Iterator[list[Any]]:
+    for m in result.messages:
+        yield [_num(m.sent), m.src, m.dst, m.kind, _num(m.end), m.status]
+
+
+#: The lists that grow with a run (one entry per operation, stored value or
+#: message): :func:`report_data` can leave a :func:`slot` in their place, for
+#: :func:`capsim.report_html.page.report_chunks` to stream in.
+STREAMED = {"ops": _ops, "trace": _trace, "messages": _messages}
+
+
+def slot(i: int, field: str) -> str:
+    """What stands in for run ``i``'s ``field`` (one of :data:`STREAMED`) until streamed."""
+    return f"\x00capsim-{field}-{i}\x00"
 
 
 def _violation(result: RunResult) -> dict[str, Any] | None:
@@ -91,8 +110,15 @@ def _convergence(result: RunResult) -> float | None:
     return _num(at) if conv.get("converged") and isinstance(at, (int, float)) else None
 
 
-def run_data(result: RunResult, colours: style.ValueColours) -> dict[str, Any]:
-    """One policy's panel: lanes, operations, faults, replica values, messages, checks."""
+def run_data(result: RunResult, colours: style.ValueColours,
+             slots: int | None = None) -> dict[str, Any]:
+    """One policy's panel: lanes, operations, faults, replica values, messages, checks.
+
+    With ``slots`` (the run's position), the :data:`STREAMED` lists are
+    :func:`slot` strings instead.
+    """
+    big = {f: (list(rows(result)) if slots is None else slot(slots, f))
+           for f, rows in STREAMED.items()}
     from capsim.plot.timeline import clients_of, x_extent
 
     sc = result.scenario
@@ -120,15 +146,13 @@ def run_data(result: RunResult, colours: style.ValueColours) -> dict[str, Any]:
         "keys": keys,
         "initial": {k: style.show_value(v) for k, v in sc.initial.items()},
         "clients": [{"name": n, "node": node} for n, node in clients_of(result)],
-        "ops": _ops(result),
-        "trace": [[_num(t.time), t.node, t.key, None if t.value is None
-                   else style.show_value(t.value)] for t in result.trace],
+        "ops": big["ops"],
+        "trace": big["trace"],
         "faults": [{"kind": f.kind, "start": _num(f.start), "end": _num(f.end),
                     "groups": f.groups,
                     "label": {lang: style.fault_label(f, lang) for lang in LANGS}}
                    for f in result.faults],
-        "messages": [[_num(m.sent), m.src, m.dst, m.kind, _num(m.end), m.status]
-                     for m in result.messages],
+        "messages": big["messages"],
         "colours": values,
         "violation": _violation(result),
         "converged_at": _convergence(result),
@@ -138,15 +162,18 @@ def run_data(result: RunResult, colours: style.ValueColours) -> dict[str, Any]:
 
 
 def report_data(results: Sequence[RunResult], lang: str = "en",
-                explore: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The whole page's document: every run (stacked, one time axis), words, colours."""
+                explore: dict[str, Any] | None = None, *, slots: bool = False) -> dict[str, Any]:
+    """The whole page's document: every run (stacked, one time axis), words, colours.
+
+    ``slots``: each run's :data:`STREAMED` lists are :func:`slot` strings.
+    """
     results = list(results)
     if not results:
         raise ValueError("a report needs at least one run")
     if lang not in LANGS:
         raise ValueError(f"lang must be one of {', '.join(LANGS)} (got {lang!r})")
     colours = style.ValueColours(results)
-    runs = [run_data(r, colours) for r in results]
+    runs = [run_data(r, colours, i if slots else None) for i, r in enumerate(results)]
     sc = results[0].scenario
     return {
         "schema": SCHEMA,

@@ -9,15 +9,16 @@ escaped so no value (a client named ``</script>``) can end the script early.
 from __future__ import annotations
 
 import html
+import itertools
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from capsim._version import __version__
-from capsim.report_html.data import report_data
+from capsim.report_html.data import STREAMED, report_data, slot
 
 if TYPE_CHECKING:
     from capsim.result import RunResult
@@ -47,9 +48,54 @@ def made_by_capsim(path: str | Path) -> bool:
 
 def embed_json(data: Any) -> str:
     """JSON safe inside ``<script>``: ``<``, ``>`` and ``&`` become unicode escapes."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return _escape(_dumps(data))
+
+
+def _dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _escape(text: str) -> str:
     return (text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+#: Entries encoded per piece of a streamed list.
+_BATCH = 8192
+
+
+def _streamed_json(rows: Iterator[Any]) -> Iterator[str]:
+    """A list as the JSON :func:`embed_json` makes of it, a few thousand entries a piece."""
+    yield "["
+    sep = ""
+    while True:
+        batch = list(itertools.islice(rows, _BATCH))
+        if not batch:
+            break
+        yield _escape(sep + ",".join(_dumps(r) for r in batch))
+        sep = ","
+    yield "]"
+
+
+def report_chunks(results: Sequence[RunResult], lang: str = "en",
+                  explore: dict[str, Any] | None = None) -> Iterator[str]:
+    """The page of :func:`report_html`, the same characters, in pieces.
+
+    The lists that grow with a run (operations, stored values, messages) are
+    encoded a few thousand entries at a time into the page: a 100k-op run on
+    7 replicas has ~2 million messages, and as one JSON string (and its
+    escaped copies) the page took over a gigabyte to write.
+    """
+    results = list(results)
+    page = render_html(report_data(results, lang, explore, slots=True))
+    marks = sorted((page.index(embed_json(slot(i, f))), i, f)
+                   for i in range(len(results)) for f in STREAMED)
+    at = 0
+    for pos, i, f in marks:
+        yield page[at:pos]
+        yield from _streamed_json(STREAMED[f](results[i]))
+        at = pos + len(embed_json(slot(i, f)))
+    yield page[at:]
 
 
 def render_html(data: dict[str, Any]) -> str:
@@ -80,7 +126,7 @@ def write_report(results: Sequence[RunResult], path: str | Path, lang: str = "en
     Without ``explore``, an ``explore.json`` in the same folder (written by
     ``capsim explore``) is read, checked and shown as explore mode.
     """
-    from capsim.atomic import write_text
+    from capsim.atomic import write_lines
     from capsim.report_html.explore import load_explore
 
     p = Path(path)
@@ -88,7 +134,7 @@ def write_report(results: Sequence[RunResult], path: str | Path, lang: str = "en
         p = p / FILE_NAME
     if explore is None:
         explore = load_explore(p.parent)
-    write_text(p, report_html(results, lang, explore))
+    write_lines(p, report_chunks(results, lang, explore))
     return p
 
 
