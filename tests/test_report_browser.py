@@ -359,3 +359,34 @@ def test_the_real_explore_counterexample_steps_and_branches(browser, tmp_path, s
     assert pg.errors == []
     assert pg.requests == [pg.url]
     pg.close()
+
+
+def test_a_run_with_more_messages_than_the_page_holds_says_so(browser, tmp_path, monkeypatch):
+    # A 100k-op run sends millions of messages; the page holds the first
+    # REPORT_MESSAGES (here 5) and says where the rest are.
+    import capsim.report_html.data as data
+    from capsim.report_html import write_report
+    from capsim.scenario import seed_scenario
+    from capsim.sim import simulate
+
+    monkeypatch.setattr(data, "REPORT_MESSAGES", 5)
+    res = simulate(seed_scenario(), policy="ap", seed=0)
+    total = len(res.messages)
+    assert total > 5
+    pg = Page(browser, write_report([res], tmp_path))
+    ap = pg.page.locator(".panel").first
+    assert ap.locator("line.msg").count() == 5
+    until = res.messages[4].sent
+    assert pg.text("#messages-cut") == (
+        f"ap: the first 5 of {total} messages (sent up to t = {until:g} s); "
+        "every message is in messages.jsonl")
+    pg.page.locator("#lang").select_option("zh")
+    assert "全部消息见 messages.jsonl" in pg.text("#messages-cut")
+    assert pg.errors == []
+    pg.close()
+    # and a run that fits shows no note
+    pg = Page(browser, write_report([simulate(seed_scenario(), policy="cp", seed=0)],
+                                    tmp_path / "cp"))
+    assert pg.page.locator("#messages-cut").inner_text() == ""
+    assert not pg.page.locator("#messages-cut").is_visible()
+    pg.close()

@@ -75,9 +75,27 @@ def _trace(result: RunResult) -> Iterator[list[Any]]:
         yield [_num(t.time), t.node, t.key, None if t.value is None else style.show_value(t.value)]
 
 
+#: At most this many messages per run go into the page: a 100k-op run on 7
+#: replicas sends ~2.4 million (150 MB of page, more than a browser can draw
+#: or scrub). The page says how many it holds and up to when; every message
+#: stays in the run's ``messages.jsonl``.
+REPORT_MESSAGES = 20_000
+
+
 def _messages(result: RunResult) -> Iterator[list[Any]]:
-    for m in result.messages:
+    for i, m in enumerate(result.messages):
+        if i >= REPORT_MESSAGES:
+            break
         yield [_num(m.sent), m.src, m.dst, m.kind, _num(m.end), m.status]
+
+
+def _messages_cut(result: RunResult) -> dict[str, Any] | None:
+    """How many messages the page leaves out, or None when it holds them all."""
+    total = len(result.messages)
+    if total <= REPORT_MESSAGES:
+        return None
+    return {"shown": REPORT_MESSAGES, "total": total,
+            "until": _num(result.messages[REPORT_MESSAGES - 1].sent)}
 
 
 #: The lists that grow with a run (one entry per operation, stored value or
@@ -153,6 +171,7 @@ def run_data(result: RunResult, colours: style.ValueColours,
                     "label": {lang: style.fault_label(f, lang) for lang in LANGS}}
                    for f in result.faults],
         "messages": big["messages"],
+        "messages_cut": _messages_cut(result),
         "colours": values,
         "violation": _violation(result),
         "converged_at": _convergence(result),

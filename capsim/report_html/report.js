@@ -548,6 +548,10 @@ function renderStatic() {
   $('description').textContent = D.description;
   $('jump').textContent = w('jump');
   $('show-messages-label').textContent = w('show_messages');
+  $('messages-cut').textContent = D.runs.filter((r) => r.messages_cut).map((r) =>
+    w('messages_cut', {policy: r.label, shown: r.messages_cut.shown.toLocaleString('en'),
+                       total: r.messages_cut.total.toLocaleString('en'),
+                       time: secs(r.messages_cut.until)})).join(' · ');
   $('zoom-in').textContent = w('zoom_in');
   $('zoom-out').textContent = w('zoom_out');
   $('zoom-all').textContent = w('zoom_all');

@@ -55,6 +55,8 @@ SENTENCES: dict[str, str] = {
     "title": "capsim report",
     "jump": "Jump to first violation",
     "show_messages": "Show messages",
+    "messages_cut": ("{policy}: the first {shown} of {total} messages (sent up to t = {time}); "
+                     "every message is in messages.jsonl"),
     "zoom_in": "Zoom in",
     "zoom_out": "Zoom out",
     "zoom_all": "Whole run",
