@@ -64,6 +64,15 @@ SHRINK_ATTEMPTS = 400
 #: after a search of a fraction of a second.
 EXPLAIN_SECONDS = 0.5
 
+#: Unless the caller passes ``explain_seconds``, one key's explanation also
+#: takes at most this many times the key's own search, or
+#: :data:`EXPLAIN_MIN_SECONDS` if that is more: explaining a NO should not cost
+#: much more than finding it. Each step of the shrink is a search of a subset,
+#: so a key whose search took 15 ms gets about eight such searches; a small
+#: history (the usual witness of a few operations) is done long before.
+EXPLAIN_FACTOR = 8.0
+EXPLAIN_MIN_SECONDS = 0.05
+
 #: Most operations an explanation lists. A larger witness gets the shorter
 #: sentence: how far the longest order the search found got, and where it broke.
 WITNESS_CAP = 40
@@ -326,10 +335,20 @@ def _search(
 ) -> _Search:
     """Wing & Gong / Lowe search over one key, as in Porcupine's checkSingle.
 
-    ``ops`` must be sorted by call. The set of applied operations is kept as
-    (``base``, ``rest``): every op below ``base`` is applied, and ``rest`` is
-    a bitset of the ops from ``base`` on. It is canonical, so it can key the
-    memo, and it stays a small integer however long the history is.
+    ``ops`` must be sorted by call. The applied operations are kept in two
+    parts. The answered ones as (``base``, ``rest``): every answered op below
+    ``base`` (in call order) is applied, and ``rest`` is a bitset of those
+    from ``base`` on; it is canonical, so it can key the memo, and it stays a
+    small integer however long the history is. The unanswered ones (``info``,
+    pending) as the bitset ``fired`` of those applied so far.
+
+    The memo prunes by dominance, not only equality: of two configurations
+    with the same answered ops applied and the same register value, the one
+    that has fired *more* unanswered ops can do nothing the other cannot (an
+    unanswered op may always be left for later or never; no answer waits for
+    it), so once the one with fewer fired failed, the other fails too. This
+    keeps a history with a dozen timed-out writes from exploring every subset
+    of them.
     """
     events: list[tuple[int, int, bool]] = []
     for i, op in enumerate(ops):
@@ -342,14 +361,26 @@ def _search(
     nxt[-1] = -1
     prv = list(range(-1, size - 1))
     is_call = [False] * size
-    opi = [-1] * size
     match = [-1] * size
     kind = [0] * size
     va = [0] * size
     vb = [0] * size
+    # bit[j]: for an answered op its index among answered ops (>= 0); for an
+    # unanswered one ~index among unanswered ops (< 0).
+    bit = [0] * size
+    who = [-1] * size  # entry -> position in ops
     call_entry = [0] * len(ops)
+    index = [0] * len(ops)
+    n_req = n_opt = 0
+    for i, op in enumerate(ops):
+        if op.ret >= 0:
+            index[i] = n_req
+            n_req += 1
+        else:
+            index[i] = ~n_opt
+            n_opt += 1
     for j, (_, i, c) in enumerate(events, start=1):
-        opi[j] = i
+        who[j] = i
         if c:
             op = ops[i]
             is_call[j] = True
@@ -357,6 +388,7 @@ def _search(
             kind[j] = op.kind
             va[j] = op.a
             vb[j] = op.b
+            bit[j] = index[i]
         else:
             match[call_entry[i]] = j
 
@@ -366,20 +398,22 @@ def _search(
     # earlier one was called before, and neither must happen by any time). So
     # only the earliest pending one of each such group is ever tried, which
     # keeps the search from exploring every subset of, say, twenty timed-out
-    # writes of the same value.
-    twin = [-1] * len(ops)
+    # writes of the same value. twin[j]: the unanswered index of that earlier one.
+    twin = [-1] * size
     last_of: dict[tuple[int, int, int], int] = {}
     for i, op in enumerate(ops):
         if op.ret < 0:
             sig = (op.kind, op.a, op.b)
-            twin[i] = last_of.get(sig, -1)
-            last_of[sig] = i
-    remaining = sum(1 for op in ops if op.ret >= 0)
+            twin[call_entry[i]] = last_of.get(sig, -1)
+            last_of[sig] = ~index[i]
+    remaining = n_req
     state = init
     base = 0
     rest = 0
-    seen: set[tuple[int, int, int]] = set()
-    stack: list[tuple[int, int, int, int, bool]] = []
+    fired = 0
+    seen: set[tuple[int, int, int]] = set()  # without unanswered ops
+    fired_seen: dict[tuple[int, int, int], list[int]] = {}  # with: the fired sets seen
+    stack: list[tuple[int, int, int, int, int, bool]] = []
     order: list[int] = []
     best: list[int] = []
     best_depth = -1
@@ -408,10 +442,6 @@ def _search(
                 forced = True
         if e > 0 and is_call[e]:
             k = kind[e]
-            tw = twin[opi[e]]
-            if tw >= base and not (rest >> (tw - base)) & 1:
-                e = nxt[e]  # an identical, earlier pending op goes first
-                continue
             if k == _WRITE:
                 ns = va[e]
             elif state != va[e]:
@@ -419,18 +449,43 @@ def _search(
                 continue
             else:
                 ns = vb[e] if k == _CAS else state
-            nr = rest | (1 << (opi[e] - base))
-            nb = base
-            if nr & 1:
-                t = (~nr & (nr + 1)).bit_length() - 1
-                nr >>= t
-                nb += t
+            x = bit[e]
+            if x >= 0:
+                nr = rest | (1 << (x - base))
+                nb = base
+                if nr & 1:
+                    t = (~nr & (nr + 1)).bit_length() - 1
+                    nr >>= t
+                    nb += t
+                nf = fired
+            else:
+                tw = twin[e]
+                if tw >= 0 and not (fired >> tw) & 1:
+                    e = nxt[e]  # an identical, earlier pending op goes first
+                    continue
+                nr, nb, nf = rest, base, fired | (1 << ~x)
             memo = (nb, nr, ns)
-            if memo not in seen:
-                seen.add(memo)
-                stack.append((e, state, base, rest, forced))
-                order.append(opi[e])
-                state, base, rest = ns, nb, nr
+            if n_opt:
+                known = fired_seen.get(memo)
+                if known is None:
+                    fired_seen[memo] = [nf]
+                    new = True
+                else:
+                    new = True
+                    for m in known:
+                        if not m & ~nf:
+                            new = False
+                            break
+                    if new:
+                        known.append(nf)
+            else:
+                new = memo not in seen
+                if new:
+                    seen.add(memo)
+            if new:
+                stack.append((e, state, base, rest, fired, forced))
+                order.append(who[e])
+                state, base, rest, fired = ns, nb, nr, nf
                 # lift the call and its answer out of the list
                 p, n = prv[e], nxt[e]
                 nxt[p] = n
@@ -455,12 +510,12 @@ def _search(
             # this order is wrong. Remember how far it got.
             best_depth = len(stack)
             best = order[:]
-            break_at = opi[e] if e > 0 else None
+            break_at = who[e] if e > 0 else None
         # Undo the last choice; a safe read was no choice, so undo past it too.
         while True:
             if not stack:
                 return _Search("fail", steps, tuple(best), break_at)
-            top, state, base, rest, was_forced = stack.pop()
+            top, state, base, rest, fired, was_forced = stack.pop()
             order.pop()
             r = match[top]
             if r != -1:
@@ -721,7 +776,9 @@ def check_linearizable(
     the budget ran out on another key. Without budgets the answer is exact.
 
     After a NO, shrinking the witness and wording it takes at most
-    ``explain_seconds`` (default :data:`EXPLAIN_SECONDS`) over all keys, and
+    ``explain_seconds`` (default :data:`EXPLAIN_SECONDS`, and for each key at
+    most :data:`EXPLAIN_FACTOR` times its search or :data:`EXPLAIN_MIN_SECONDS`)
+    over all keys, and
     never runs past ``budget_seconds``; a witness still larger than
     :data:`WITNESS_CAP` operations, or one whose shrink ran out of time, gets
     the shorter sentence (how far the search got and where it broke) and
@@ -761,7 +818,9 @@ def check_linearizable(
         intern = _Interner()
         init = intern(initial.get(key))
         ops = _prepare(kops, rank, intern)
+        searched_at = time.monotonic()
         search = _search(ops, init, steps_left, deadline)
+        search_seconds = time.monotonic() - searched_at
         if steps_left is not None:
             steps_left = max(0, steps_left - search.steps)
         witness = _never_written(ops, init)
@@ -796,12 +855,18 @@ def check_linearizable(
         elif not explain:
             guilty, minimal = [], False
         else:
+            now = time.monotonic()
             if explain_until is None:
-                explain_until = time.monotonic() + explain_for
+                explain_until = now + explain_for
                 if deadline is not None:
                     explain_until = min(explain_until, deadline)
+            key_until = explain_until
+            if explain_seconds is None:
+                key_until = min(
+                    key_until, now + max(EXPLAIN_MIN_SECONDS, EXPLAIN_FACTOR * search_seconds)
+                )
             guilty, minimal = _one_minimal(
-                _shrink(ops, init, break_at, explain_until), init, explain_until
+                _shrink(ops, init, break_at, key_until), init, key_until
             )
         facts = [_facts(o) for o in guilty]
         broke = ops[break_at] if break_at is not None else None
