@@ -427,6 +427,8 @@ def main() -> None:
                         help="only the etcd corpus row (with --etcd)")
     parser.add_argument("--before", default=None,
                         help="also time capsim/check/linearizable.py of this git revision")
+    parser.add_argument("--before-budget", type=float, default=60.0,
+                        help="seconds the --before checker may take per history")
     args = parser.parse_args()
     sizes = args.sizes or ([2_000] if args.quick else [2_000, 10_000, 50_000])
     procs_list = args.procs or [5, 10, 20]
@@ -477,7 +479,10 @@ def main() -> None:
                             f"wrong verdict {result.linearizable!r} for {n}/{procs}")
                     old = f"{'-':>7}"
                     if before is not None:
-                        old = f"{_timed(before, history, args.repeat, initial)[0]:>7.3f}"
+                        bc, _bw, bres = _timed(before, history, args.repeat, initial,
+                                               budget_seconds=args.before_budget)
+                        old = (f"{bc:>7.3f}" if bres.linearizable != "unknown"
+                               else f"{'>' + format(args.before_budget, 'g'):>7}")
                     prow = None
                     if porcupine is not None and porcupine.binary is not None:
                         log = workdir / f"h-{n}-{procs}-{info_rate}-{violate}.log"

@@ -328,10 +328,16 @@ class _Search:
     steps: int
     prefix: tuple[int, ...] = ()  # positions in the ops list, in linearized order
     break_at: int | None = None  # position of the op whose answer could not be passed
+    pruned: int = 0  # moves not tried because they overwrote a needed value for good
+    blocker: int | None = None  # the latest-called op whose need refused a move
 
 
 def _search(
-    ops: Sequence[_Op], init: int, max_steps: int | None, deadline: float | None
+    ops: Sequence[_Op],
+    init: int,
+    max_steps: int | None,
+    deadline: float | None,
+    ignore: frozenset[int] = frozenset(),
 ) -> _Search:
     """Wing & Gong / Lowe search over one key, as in Porcupine's checkSingle.
 
@@ -349,6 +355,15 @@ def _search(
     it), so once the one with fewer fired failed, the other fails too. This
     keeps a history with a dozen timed-out writes from exploring every subset
     of them.
+
+    It also refuses any move that overwrites a value some answered op left
+    still has to observe (read, or cas expecting it) when no op left can
+    write it again: that op could never be applied. This look-ahead keeps the
+    search from trying, at every step, the orders of concurrent writes that a
+    later read already rules out. It never changes the verdict, but it proves
+    a NO early, where a needed value is lost; ``blocker`` names the
+    latest-called op whose need refused a move, and ``ignore`` (positions in
+    ``ops``) leaves such ops out of the look-ahead (see :func:`_how_far`).
     """
     events: list[tuple[int, int, bool]] = []
     for i, op in enumerate(ops):
@@ -406,6 +421,25 @@ def _search(
             sig = (op.kind, op.a, op.b)
             twin[call_entry[i]] = last_of.get(sig, -1)
             last_of[sig] = ~index[i]
+    # A value some answered op still has to observe (read, or cas expecting
+    # it) must not be overwritten while no op left can write it again: that op
+    # could then never be applied. need[v] counts such observers left, make[v]
+    # the ops left that write v; a move that breaks this is not tried.
+    n_values = 1 + max([init, *(op.a for op in ops), *(op.b for op in ops)])
+    need = [0] * n_values
+    make = [0] * n_values
+    obs = [-1] * size
+    pro = [-1] * size
+    observers: list[list[int]] = [[] for _ in range(n_values)]  # entries, in call order
+    for i, op in enumerate(ops):
+        j = call_entry[i]
+        if op.ret >= 0 and op.kind != _WRITE and i not in ignore:
+            obs[j] = op.a
+            need[op.a] += 1
+            observers[op.a].append(j)
+        if op.kind != _READ:
+            pro[j] = op.produces
+            make[op.produces] += 1
     remaining = n_req
     state = init
     base = 0
@@ -418,16 +452,20 @@ def _search(
     best: list[int] = []
     best_depth = -1
     break_at: int | None = None
-    steps = 0
+    steps = pruned = 0
+    # The latest-called op whose need refused a move: the likeliest culprit
+    # (a stale read is called after the reads that saw its value honestly).
+    culprit = 0
+    applied = [False] * size
     limit = -1 if max_steps is None else max_steps
     e = nxt[0]
     fresh = True  # at a configuration not seen before: look for a safe read first
     while remaining:
         steps += 1
         if steps > limit >= 0:
-            return _Search("steps", steps, tuple(best), break_at)
+            return _Search("steps", steps, tuple(best), break_at, pruned, who[culprit] if culprit else None)
         if deadline is not None and not steps & 1023 and time.monotonic() > deadline:
-            return _Search("seconds", steps, tuple(best), break_at)
+            return _Search("seconds", steps, tuple(best), break_at, pruned, who[culprit] if culprit else None)
         forced = False
         if fresh:
             # A read of the current value among the calls that may go next can
@@ -449,6 +487,17 @@ def _search(
                 continue
             else:
                 ns = vb[e] if k == _CAS else state
+            if ns != state and not make[state] and need[state] > (obs[e] == state):
+                # It would overwrite, for good, a value an answered op left
+                # still has to observe: that op could never be applied.
+                pruned += 1
+                for j in reversed(observers[state]):
+                    if not applied[j]:
+                        if j > culprit:
+                            culprit = j
+                        break
+                e = nxt[e]
+                continue
             x = bit[e]
             if x >= 0:
                 nr = rest | (1 << (x - base))
@@ -486,6 +535,11 @@ def _search(
                 stack.append((e, state, base, rest, fired, forced))
                 order.append(who[e])
                 state, base, rest, fired = ns, nb, nr, nf
+                applied[e] = True
+                if obs[e] >= 0:
+                    need[obs[e]] -= 1
+                if pro[e] >= 0:
+                    make[pro[e]] -= 1
                 # lift the call and its answer out of the list
                 p, n = prv[e], nxt[e]
                 nxt[p] = n
@@ -514,9 +568,14 @@ def _search(
         # Undo the last choice; a safe read was no choice, so undo past it too.
         while True:
             if not stack:
-                return _Search("fail", steps, tuple(best), break_at)
+                return _Search("fail", steps, tuple(best), break_at, pruned, who[culprit] if culprit else None)
             top, state, base, rest, fired, was_forced = stack.pop()
             order.pop()
+            applied[top] = False
+            if obs[top] >= 0:
+                need[obs[top]] += 1
+            if pro[top] >= 0:
+                make[pro[top]] += 1
             r = match[top]
             if r != -1:
                 p, n = prv[r], nxt[r]
@@ -531,7 +590,42 @@ def _search(
             if not was_forced:
                 e = nxt[top]
                 break
-    return _Search("ok", steps, tuple(order), None)
+    return _Search("ok", steps, tuple(order), None, pruned, None)
+
+
+def _how_far(
+    ops: Sequence[_Op], init: int, found: _Search, deadline: float | None
+) -> tuple[tuple[int, ...], int | None]:
+    """The longest order to report after a NO, and the op where it breaks.
+
+    The search's look-ahead proves a NO early, where a value a later op needs
+    is lost, which is rarely where a reader sees the history break (the seed
+    story: the write fits, the stale read breaks). So the search runs again
+    with that later op left out of the look-ahead, which lets the order go on
+    until that op itself cannot be placed, a few times at most, and the
+    deepest order is reported. Bounded in steps, not time, so
+    ``explain=False`` reports the same break.
+    """
+    best = found
+    ignore: frozenset[int] = frozenset()
+    budget = max(PREFIX_STEPS_PER_OP * len(ops) + 1_000, 4 * found.steps)
+    tries = PREFIX_TRIES
+    last = found
+    while last.blocker is not None and last.blocker not in ignore and tries and budget > 0:
+        tries -= 1
+        ignore = ignore | {last.blocker}
+        last = _search(ops, init, budget, deadline, ignore)
+        budget -= last.steps
+        if last.status != "ok" and len(last.prefix) > len(best.prefix):
+            best = last
+    return best.prefix, best.break_at
+
+
+#: How many times :func:`_how_far` searches again, at most.
+PREFIX_TRIES = 4
+
+#: Search steps per operation for the searches of :func:`_how_far`.
+PREFIX_STEPS_PER_OP = 20
 
 
 # --------------------------------------------------------------------------
@@ -848,7 +942,7 @@ def check_linearizable(
             prefix: tuple[int, ...] = ()
             break_at = None
         else:
-            prefix, break_at = search.prefix, search.break_at
+            prefix, break_at = _how_far(ops, init, search, deadline)
         minimal: bool | None = True
         if witness is not None:
             guilty = [witness]
