@@ -98,6 +98,7 @@ def generate(
         start = clocks[slot]
         end = start + rng.expovariate(1 / 0.010)
         u = rng.random()
+        value: Any
         if u < read_rate:
             f, value = "read", None
         elif u < read_rate + cas_rate:
@@ -328,7 +329,8 @@ def load_before(ref: str) -> Checker:
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
-    return module.check_linearizable  # type: ignore[no-any-return]
+    check: Checker = module.check_linearizable
+    return check
 
 
 def _porc_cell(row: dict[str, Any] | None) -> tuple[str, float | None]:

@@ -329,7 +329,7 @@ class _Search:
     prefix: tuple[int, ...] = ()  # positions in the ops list, in linearized order
     break_at: int | None = None  # position of the op whose answer could not be passed
     pruned: int = 0  # moves not tried because they overwrote a needed value for good
-    blocker: int | None = None  # the latest-called op whose need refused a move
+    blocker: int = -1  # the latest-called op whose need refused a move (-1: none)
 
 
 def _search(
@@ -463,9 +463,9 @@ def _search(
     while remaining:
         steps += 1
         if steps > limit >= 0:
-            return _Search("steps", steps, tuple(best), break_at, pruned, who[culprit] if culprit else None)
+            return _Search("steps", steps, tuple(best), break_at, pruned, who[culprit])
         if deadline is not None and not steps & 1023 and time.monotonic() > deadline:
-            return _Search("seconds", steps, tuple(best), break_at, pruned, who[culprit] if culprit else None)
+            return _Search("seconds", steps, tuple(best), break_at, pruned, who[culprit])
         forced = False
         if fresh:
             # A read of the current value among the calls that may go next can
@@ -568,7 +568,7 @@ def _search(
         # Undo the last choice; a safe read was no choice, so undo past it too.
         while True:
             if not stack:
-                return _Search("fail", steps, tuple(best), break_at, pruned, who[culprit] if culprit else None)
+                return _Search("fail", steps, tuple(best), break_at, pruned, who[culprit])
             top, state, base, rest, fired, was_forced = stack.pop()
             order.pop()
             applied[top] = False
@@ -590,7 +590,7 @@ def _search(
             if not was_forced:
                 e = nxt[top]
                 break
-    return _Search("ok", steps, tuple(order), None, pruned, None)
+    return _Search("ok", steps, tuple(order), None, pruned)
 
 
 def _how_far(
@@ -611,7 +611,7 @@ def _how_far(
     budget = max(PREFIX_STEPS_PER_OP * len(ops) + 1_000, 4 * found.steps)
     tries = PREFIX_TRIES
     last = found
-    while last.blocker is not None and last.blocker not in ignore and tries and budget > 0:
+    while last.blocker >= 0 and last.blocker not in ignore and tries and budget > 0:
         tries -= 1
         ignore = ignore | {last.blocker}
         last = _search(ops, init, budget, deadline, ignore)
