@@ -451,6 +451,7 @@ def _search(
     order: list[int] = []
     best: list[int] = []
     best_depth = -1
+    low = 0  # best[:low] == order[:low]
     break_at: int | None = None
     steps = pruned = 0
     # The latest-called op whose need refused a move: the likeliest culprit
@@ -460,6 +461,7 @@ def _search(
     limit = -1 if max_steps is None else max_steps
     e = nxt[0]
     fresh = True  # at a configuration not seen before: look for a safe read first
+    scan = 0  # where that look starts (an entry still in the list)
     while remaining:
         steps += 1
         if steps > limit >= 0:
@@ -472,7 +474,7 @@ def _search(
             # always go first (it changes nothing, and anything that had to
             # precede it is applied), so it is taken without trying others.
             fresh = False
-            f = nxt[0]
+            f = nxt[scan]
             while f > 0 and is_call[f] and (kind[f] != _READ or va[f] != state):
                 f = nxt[f]
             if f > 0 and is_call[f]:
@@ -545,6 +547,9 @@ def _search(
                 nxt[p] = n
                 if n != -1:
                     prv[n] = p
+                # After a safe read nothing before it changed (calls that do
+                # not read the value, which it did not change): look on from there.
+                scan = p if forced else 0
                 r = match[e]
                 if r != -1:
                     p, n = prv[r], nxt[r]
@@ -561,9 +566,12 @@ def _search(
             # The safe read leads where we have been: this configuration fails.
         elif len(stack) > best_depth:
             # An answer whose call is not applied yet (or, defensively, the end):
-            # this order is wrong. Remember how far it got.
+            # this order is wrong. Remember how far it got (copying only what
+            # changed since the last time: a full copy each time was quadratic).
             best_depth = len(stack)
-            best = order[:]
+            del best[low:]
+            best.extend(order[low:])
+            low = best_depth
             break_at = who[e] if e > 0 else None
         # Undo the last choice; a safe read was no choice, so undo past it too.
         while True:
@@ -571,6 +579,8 @@ def _search(
                 return _Search("fail", steps, tuple(best), break_at, pruned, who[culprit])
             top, state, base, rest, fired, was_forced = stack.pop()
             order.pop()
+            if len(order) < low:
+                low = len(order)
             applied[top] = False
             if obs[top] >= 0:
                 need[obs[top]] += 1
