@@ -612,8 +612,8 @@ def _how_far(
     is lost, which is rarely where a reader sees the history break (the seed
     story: the write fits, the stale read breaks). So the search runs again
     with that later op left out of the look-ahead, which lets the order go on
-    until that op itself cannot be placed, a few times at most, and the
-    deepest order is reported. Bounded in steps, not time, so
+    until that op itself cannot be placed (then it stops), a few times at
+    most, and the deepest order is reported. Bounded in steps, not time, so
     ``explain=False`` reports the same break.
     """
     best = found
@@ -623,11 +623,14 @@ def _how_far(
     last = found
     while last.blocker >= 0 and last.blocker not in ignore and tries and budget > 0:
         tries -= 1
-        ignore = ignore | {last.blocker}
+        culprit = last.blocker
+        ignore = ignore | {culprit}
         last = _search(ops, init, budget, deadline, ignore)
         budget -= last.steps
         if last.status != "ok" and len(last.prefix) > len(best.prefix):
             best = last
+        if last.break_at == culprit:
+            break  # the order now breaks at that op itself: the break a reader sees
     return best.prefix, best.break_at
 
 
