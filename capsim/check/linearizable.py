@@ -14,10 +14,13 @@ Porcupine do:
   list and starts again from the head; meeting an answer whose call was not
   applied yet means the current order is wrong, so it undoes the last choice.
   A set of (operations applied, register value) pairs already explored cuts
-  the search from exponential to, in practice, linear time. Two shortcuts
-  that never change the verdict: a read of the current value is applied at
-  once with no alternatives tried (it can always go first), and an ``info``
-  write whose value nobody read is dropped (it can always "never happen").
+  the search from exponential to, in practice, linear time. Shortcuts that
+  never change the verdict: a read of the current value is applied at once
+  with no alternatives tried (it can always go first); an ``info`` write
+  whose value nobody read is dropped (it can always "never happen"); having
+  applied more ``info`` ops is never better (the memo prunes by dominance);
+  and a value some op still to be placed must observe is never overwritten
+  when nothing left can write it again (a look-ahead, see :func:`_search`).
 * **Jepsen's outcomes.** ``ok`` operations happened between call and answer;
   ``fail`` operations did not happen and are dropped; ``info`` (and
   never-answered) operations may take effect at any time after their call, or
