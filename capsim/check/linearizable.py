@@ -72,9 +72,9 @@ EXPLAIN_SECONDS = 0.5
 #: takes at most this many times the key's own search, or
 #: :data:`EXPLAIN_MIN_SECONDS` if that is more: explaining a NO should not cost
 #: much more than finding it. Each step of the shrink is a search of a subset,
-#: so a key whose search took 15 ms gets about eight such searches; a small
+#: so a key whose search took 15 ms gets about four such searches; a small
 #: history (the usual witness of a few operations) is done long before.
-EXPLAIN_FACTOR = 8.0
+EXPLAIN_FACTOR = 4.0
 EXPLAIN_MIN_SECONDS = 0.05
 
 #: Most operations an explanation lists. A larger witness gets the shorter
