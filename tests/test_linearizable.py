@@ -503,3 +503,27 @@ def test_swapping_two_reads_of_different_writes_breaks_it(
     res = check_linearizable(build(*swapped), initial={"x": init})
     assert res.linearizable is False
     assert res.explanation
+
+
+@pytest.mark.parametrize("info_rate", [0.0, 0.02])
+def test_twenty_clients_break_at_the_stale_read(info_rate: float) -> None:
+    """With 20 concurrent clients the search looks ahead (issue 21 §2).
+
+    It refuses to overwrite a value a later read still needs, which proves
+    the NO near the start of the history; the report must still say where a
+    reader sees it break (at the stale read, after most of the history fits)
+    and name the three operations of the stale read.
+    """
+    bench = _bench()
+    bad = bench.generate(2_000, 20, seed=2_020, violate=True, info_rate=info_rate)
+    res = check_linearizable(bad, initial={"x": 0})
+    assert res.linearizable is False
+    assert len(res.ops) == 3 and res.key_result("x").minimal is True
+    assert "had already been acknowledged" in res.explanation
+    stale = next(o for o in res.op_details if o.f == "read")
+    assert res.break_op == stale.index
+    assert len(res.prefix_ops) > 1_500
+    quick = check_linearizable(bad, initial={"x": 0}, explain=False)
+    assert quick.break_op == res.break_op and quick.prefix_ops == res.prefix_ops
+    good = bench.generate(2_000, 20, seed=2_020, info_rate=info_rate)
+    assert check_linearizable(good, initial={"x": 0}).linearizable is True

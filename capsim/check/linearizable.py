@@ -14,10 +14,13 @@ Porcupine do:
   list and starts again from the head; meeting an answer whose call was not
   applied yet means the current order is wrong, so it undoes the last choice.
   A set of (operations applied, register value) pairs already explored cuts
-  the search from exponential to, in practice, linear time. Two shortcuts
-  that never change the verdict: a read of the current value is applied at
-  once with no alternatives tried (it can always go first), and an ``info``
-  write whose value nobody read is dropped (it can always "never happen").
+  the search from exponential to, in practice, linear time. Shortcuts that
+  never change the verdict: a read of the current value is applied at once
+  with no alternatives tried (it can always go first); an ``info`` write
+  whose value nobody read is dropped (it can always "never happen"); having
+  applied more ``info`` ops is never better (the memo prunes by dominance);
+  and a value some op still to be placed must observe is never overwritten
+  when nothing left can write it again (a look-ahead, see :func:`_search`).
 * **Jepsen's outcomes.** ``ok`` operations happened between call and answer;
   ``fail`` operations did not happen and are dropped; ``info`` (and
   never-answered) operations may take effect at any time after their call, or
@@ -33,6 +36,7 @@ the history (a history file lists them in the order they happened).
 
 from __future__ import annotations
 
+import gc
 import itertools
 import math
 import time
@@ -63,6 +67,15 @@ SHRINK_ATTEMPTS = 400
 #: Without it a long non-linearizable history could take minutes to explain
 #: after a search of a fraction of a second.
 EXPLAIN_SECONDS = 0.5
+
+#: Unless the caller passes ``explain_seconds``, one key's explanation also
+#: takes at most this many times the key's own search, or
+#: :data:`EXPLAIN_MIN_SECONDS` if that is more: explaining a NO should not cost
+#: much more than finding it. Each step of the shrink is a search of a subset,
+#: so a key whose search took 15 ms gets about four such searches; a small
+#: history (the usual witness of a few operations) is done long before.
+EXPLAIN_FACTOR = 4.0
+EXPLAIN_MIN_SECONDS = 0.05
 
 #: Most operations an explanation lists. A larger witness gets the shorter
 #: sentence: how far the longest order the search found got, and where it broke.
@@ -234,7 +247,11 @@ class _Interner:
     def __call__(self, v: Any) -> int:
         t = type(v)
         key = v if (t is str or t is int or v is None) else _freeze(v)
-        return self._ids.setdefault(key, len(self._ids))
+        ids = self._ids
+        found = ids.get(key)
+        if found is None:
+            found = ids[key] = len(ids)
+        return found
 
 
 class _Op(NamedTuple):
@@ -273,22 +290,30 @@ def _cas_pair(op: Operation) -> tuple[Any, Any]:
 
 
 def _prepare(ops: Iterable[Operation], rank: Mapping[int, int], intern: _Interner) -> list[_Op]:
-    """Drop what cannot matter; give the rest ranks and interned values."""
+    """Drop what cannot matter; give the rest ranks and interned values.
+
+    Reads the events' fields directly (not :class:`Operation`'s properties):
+    this runs once per operation, and on 50,000 operations the properties
+    cost about as much as the search.
+    """
     out: list[_Op] = []
+    append = out.append
+    kinds = _KINDS
     for op in ops:
-        kind = _KINDS[op.f]
-        t = op.type
+        inv, done = op.invoke, op.complete
+        kind = kinds[inv.f]
+        t = "info" if done is None else done.type
         if t == "fail" or (kind == _READ and t != "ok"):
             continue
-        call = rank[id(op.invoke)]
-        ret = rank[id(op.complete)] if t == "ok" and op.complete is not None else -1
+        call = rank[id(inv)]
+        ret = rank[id(done)] if t == "ok" and done is not None else -1
         if kind == _READ:
-            out.append(_Op(call, ret, kind, intern(op.value), -1, op))
+            append(_Op(call, ret, kind, intern(done.value if done is not None else None), -1, op))
         elif kind == _WRITE:
-            out.append(_Op(call, ret, kind, intern(op.invoke.value), -1, op))
+            append(_Op(call, ret, kind, intern(inv.value), -1, op))
         else:
             exp, new = _cas_pair(op)
-            out.append(_Op(call, ret, kind, intern(exp), intern(new), op))
+            append(_Op(call, ret, kind, intern(exp), intern(new), op))
     out.sort(key=lambda o: o.call)
     return _drop_unobserved_optional(out)
 
@@ -319,17 +344,42 @@ class _Search:
     steps: int
     prefix: tuple[int, ...] = ()  # positions in the ops list, in linearized order
     break_at: int | None = None  # position of the op whose answer could not be passed
+    pruned: int = 0  # moves not tried because they overwrote a needed value for good
+    blocker: int = -1  # the latest-called op whose need refused a move (-1: none)
 
 
 def _search(
-    ops: Sequence[_Op], init: int, max_steps: int | None, deadline: float | None
+    ops: Sequence[_Op],
+    init: int,
+    max_steps: int | None,
+    deadline: float | None,
+    ignore: frozenset[int] = frozenset(),
 ) -> _Search:
     """Wing & Gong / Lowe search over one key, as in Porcupine's checkSingle.
 
-    ``ops`` must be sorted by call. The set of applied operations is kept as
-    (``base``, ``rest``): every op below ``base`` is applied, and ``rest`` is
-    a bitset of the ops from ``base`` on. It is canonical, so it can key the
-    memo, and it stays a small integer however long the history is.
+    ``ops`` must be sorted by call. The applied operations are kept in two
+    parts. The answered ones as (``base``, ``rest``): every answered op below
+    ``base`` (in call order) is applied, and ``rest`` is a bitset of those
+    from ``base`` on; it is canonical, so it can key the memo, and it stays a
+    small integer however long the history is. The unanswered ones (``info``,
+    pending) as the bitset ``fired`` of those applied so far.
+
+    The memo prunes by dominance, not only equality: of two configurations
+    with the same answered ops applied and the same register value, the one
+    that has fired *more* unanswered ops can do nothing the other cannot (an
+    unanswered op may always be left for later or never; no answer waits for
+    it), so once the one with fewer fired failed, the other fails too. This
+    keeps a history with a dozen timed-out writes from exploring every subset
+    of them.
+
+    It also refuses any move that overwrites a value some answered op left
+    still has to observe (read, or cas expecting it) when no op left can
+    write it again: that op could never be applied. This look-ahead keeps the
+    search from trying, at every step, the orders of concurrent writes that a
+    later read already rules out. It never changes the verdict, but it proves
+    a NO early, where a needed value is lost; ``blocker`` names the
+    latest-called op whose need refused a move, and ``ignore`` (positions in
+    ``ops``) leaves such ops out of the look-ahead (see :func:`_how_far`).
     """
     events: list[tuple[int, int, bool]] = []
     for i, op in enumerate(ops):
@@ -342,14 +392,26 @@ def _search(
     nxt[-1] = -1
     prv = list(range(-1, size - 1))
     is_call = [False] * size
-    opi = [-1] * size
     match = [-1] * size
     kind = [0] * size
     va = [0] * size
     vb = [0] * size
+    # bit[j]: for an answered op its index among answered ops (>= 0); for an
+    # unanswered one ~index among unanswered ops (< 0).
+    bit = [0] * size
+    who = [-1] * size  # entry -> position in ops
     call_entry = [0] * len(ops)
+    index = [0] * len(ops)
+    n_req = n_opt = 0
+    for i, op in enumerate(ops):
+        if op.ret >= 0:
+            index[i] = n_req
+            n_req += 1
+        else:
+            index[i] = ~n_opt
+            n_opt += 1
     for j, (_, i, c) in enumerate(events, start=1):
-        opi[j] = i
+        who[j] = i
         if c:
             op = ops[i]
             is_call[j] = True
@@ -357,6 +419,7 @@ def _search(
             kind[j] = op.kind
             va[j] = op.a
             vb[j] = op.b
+            bit[j] = index[i]
         else:
             match[call_entry[i]] = j
 
@@ -366,41 +429,68 @@ def _search(
     # earlier one was called before, and neither must happen by any time). So
     # only the earliest pending one of each such group is ever tried, which
     # keeps the search from exploring every subset of, say, twenty timed-out
-    # writes of the same value.
-    twin = [-1] * len(ops)
+    # writes of the same value. twin[j]: the unanswered index of that earlier one.
+    twin = [-1] * size
     last_of: dict[tuple[int, int, int], int] = {}
     for i, op in enumerate(ops):
         if op.ret < 0:
             sig = (op.kind, op.a, op.b)
-            twin[i] = last_of.get(sig, -1)
-            last_of[sig] = i
-    remaining = sum(1 for op in ops if op.ret >= 0)
+            twin[call_entry[i]] = last_of.get(sig, -1)
+            last_of[sig] = ~index[i]
+    # A value some answered op still has to observe (read, or cas expecting
+    # it) must not be overwritten while no op left can write it again: that op
+    # could then never be applied. need[v] counts such observers left, make[v]
+    # the ops left that write v; a move that breaks this is not tried.
+    n_values = 1 + max([init, *(op.a for op in ops), *(op.b for op in ops)])
+    need = [0] * n_values
+    make = [0] * n_values
+    obs = [-1] * size
+    pro = [-1] * size
+    observers: list[list[int]] = [[] for _ in range(n_values)]  # entries, in call order
+    for i, op in enumerate(ops):
+        j = call_entry[i]
+        if op.ret >= 0 and op.kind != _WRITE and i not in ignore:
+            obs[j] = op.a
+            need[op.a] += 1
+            observers[op.a].append(j)
+        if op.kind != _READ:
+            pro[j] = op.produces
+            make[op.produces] += 1
+    remaining = n_req
     state = init
     base = 0
     rest = 0
-    seen: set[tuple[int, int, int]] = set()
-    stack: list[tuple[int, int, int, int, bool]] = []
+    fired = 0
+    seen: set[tuple[int, int, int]] = set()  # without unanswered ops
+    fired_seen: dict[tuple[int, int, int], list[int]] = {}  # with: the fired sets seen
+    stack: list[tuple[int, int, int, int, int, bool]] = []
     order: list[int] = []
     best: list[int] = []
     best_depth = -1
+    low = 0  # best[:low] == order[:low]
     break_at: int | None = None
-    steps = 0
+    steps = pruned = 0
+    # The latest-called op whose need refused a move: the likeliest culprit
+    # (a stale read is called after the reads that saw its value honestly).
+    culprit = 0
+    applied = [False] * size
     limit = -1 if max_steps is None else max_steps
     e = nxt[0]
     fresh = True  # at a configuration not seen before: look for a safe read first
+    scan = 0  # where that look starts (an entry still in the list)
     while remaining:
         steps += 1
         if steps > limit >= 0:
-            return _Search("steps", steps, tuple(best), break_at)
+            return _Search("steps", steps, tuple(best), break_at, pruned, who[culprit])
         if deadline is not None and not steps & 1023 and time.monotonic() > deadline:
-            return _Search("seconds", steps, tuple(best), break_at)
+            return _Search("seconds", steps, tuple(best), break_at, pruned, who[culprit])
         forced = False
         if fresh:
             # A read of the current value among the calls that may go next can
             # always go first (it changes nothing, and anything that had to
             # precede it is applied), so it is taken without trying others.
             fresh = False
-            f = nxt[0]
+            f = nxt[scan]
             while f > 0 and is_call[f] and (kind[f] != _READ or va[f] != state):
                 f = nxt[f]
             if f > 0 and is_call[f]:
@@ -408,10 +498,6 @@ def _search(
                 forced = True
         if e > 0 and is_call[e]:
             k = kind[e]
-            tw = twin[opi[e]]
-            if tw >= base and not (rest >> (tw - base)) & 1:
-                e = nxt[e]  # an identical, earlier pending op goes first
-                continue
             if k == _WRITE:
                 ns = va[e]
             elif state != va[e]:
@@ -419,23 +505,67 @@ def _search(
                 continue
             else:
                 ns = vb[e] if k == _CAS else state
-            nr = rest | (1 << (opi[e] - base))
-            nb = base
-            if nr & 1:
-                t = (~nr & (nr + 1)).bit_length() - 1
-                nr >>= t
-                nb += t
+            if ns != state and not make[state] and need[state] > (obs[e] == state):
+                # It would overwrite, for good, a value an answered op left
+                # still has to observe: that op could never be applied.
+                pruned += 1
+                for j in reversed(observers[state]):
+                    if not applied[j]:
+                        if j > culprit:
+                            culprit = j
+                        break
+                e = nxt[e]
+                continue
+            x = bit[e]
+            if x >= 0:
+                nr = rest | (1 << (x - base))
+                nb = base
+                if nr & 1:
+                    t = (~nr & (nr + 1)).bit_length() - 1
+                    nr >>= t
+                    nb += t
+                nf = fired
+            else:
+                tw = twin[e]
+                if tw >= 0 and not (fired >> tw) & 1:
+                    e = nxt[e]  # an identical, earlier pending op goes first
+                    continue
+                nr, nb, nf = rest, base, fired | (1 << ~x)
             memo = (nb, nr, ns)
-            if memo not in seen:
-                seen.add(memo)
-                stack.append((e, state, base, rest, forced))
-                order.append(opi[e])
-                state, base, rest = ns, nb, nr
+            if n_opt:
+                known = fired_seen.get(memo)
+                if known is None:
+                    fired_seen[memo] = [nf]
+                    new = True
+                else:
+                    new = True
+                    for m in known:
+                        if not m & ~nf:
+                            new = False
+                            break
+                    if new:
+                        known.append(nf)
+            else:
+                new = memo not in seen
+                if new:
+                    seen.add(memo)
+            if new:
+                stack.append((e, state, base, rest, fired, forced))
+                order.append(who[e])
+                state, base, rest, fired = ns, nb, nr, nf
+                applied[e] = True
+                if obs[e] >= 0:
+                    need[obs[e]] -= 1
+                if pro[e] >= 0:
+                    make[pro[e]] -= 1
                 # lift the call and its answer out of the list
                 p, n = prv[e], nxt[e]
                 nxt[p] = n
                 if n != -1:
                     prv[n] = p
+                # After a safe read nothing before it changed (calls that do
+                # not read the value, which it did not change): look on from there.
+                scan = p if forced else 0
                 r = match[e]
                 if r != -1:
                     p, n = prv[r], nxt[r]
@@ -452,16 +582,26 @@ def _search(
             # The safe read leads where we have been: this configuration fails.
         elif len(stack) > best_depth:
             # An answer whose call is not applied yet (or, defensively, the end):
-            # this order is wrong. Remember how far it got.
+            # this order is wrong. Remember how far it got (copying only what
+            # changed since the last time: a full copy each time was quadratic).
             best_depth = len(stack)
-            best = order[:]
-            break_at = opi[e] if e > 0 else None
+            del best[low:]
+            best.extend(order[low:])
+            low = best_depth
+            break_at = who[e] if e > 0 else None
         # Undo the last choice; a safe read was no choice, so undo past it too.
         while True:
             if not stack:
-                return _Search("fail", steps, tuple(best), break_at)
-            top, state, base, rest, was_forced = stack.pop()
+                return _Search("fail", steps, tuple(best), break_at, pruned, who[culprit])
+            top, state, base, rest, fired, was_forced = stack.pop()
             order.pop()
+            if len(order) < low:
+                low = len(order)
+            applied[top] = False
+            if obs[top] >= 0:
+                need[obs[top]] += 1
+            if pro[top] >= 0:
+                make[pro[top]] += 1
             r = match[top]
             if r != -1:
                 p, n = prv[r], nxt[r]
@@ -476,7 +616,45 @@ def _search(
             if not was_forced:
                 e = nxt[top]
                 break
-    return _Search("ok", steps, tuple(order), None)
+    return _Search("ok", steps, tuple(order), None, pruned)
+
+
+def _how_far(
+    ops: Sequence[_Op], init: int, found: _Search, deadline: float | None
+) -> tuple[tuple[int, ...], int | None]:
+    """The longest order to report after a NO, and the op where it breaks.
+
+    The search's look-ahead proves a NO early, where a value a later op needs
+    is lost, which is rarely where a reader sees the history break (the seed
+    story: the write fits, the stale read breaks). So the search runs again
+    with that later op left out of the look-ahead, which lets the order go on
+    until that op itself cannot be placed (then it stops), a few times at
+    most, and the deepest order is reported. Bounded in steps, not time, so
+    ``explain=False`` reports the same break.
+    """
+    best = found
+    ignore: frozenset[int] = frozenset()
+    budget = max(PREFIX_STEPS_PER_OP * len(ops) + 1_000, 4 * found.steps)
+    tries = PREFIX_TRIES
+    last = found
+    while last.blocker >= 0 and last.blocker not in ignore and tries and budget > 0:
+        tries -= 1
+        culprit = last.blocker
+        ignore = ignore | {culprit}
+        last = _search(ops, init, budget, deadline, ignore)
+        budget -= last.steps
+        if last.status != "ok" and len(last.prefix) > len(best.prefix):
+            best = last
+        if last.break_at == culprit:
+            break  # the order now breaks at that op itself: the break a reader sees
+    return best.prefix, best.break_at
+
+
+#: How many times :func:`_how_far` searches again, at most.
+PREFIX_TRIES = 4
+
+#: Search steps per operation for the searches of :func:`_how_far`.
+PREFIX_STEPS_PER_OP = 20
 
 
 # --------------------------------------------------------------------------
@@ -721,7 +899,9 @@ def check_linearizable(
     the budget ran out on another key. Without budgets the answer is exact.
 
     After a NO, shrinking the witness and wording it takes at most
-    ``explain_seconds`` (default :data:`EXPLAIN_SECONDS`) over all keys, and
+    ``explain_seconds`` (default :data:`EXPLAIN_SECONDS`, and for each key at
+    most :data:`EXPLAIN_FACTOR` times its search or :data:`EXPLAIN_MIN_SECONDS`)
+    over all keys, and
     never runs past ``budget_seconds``; a witness still larger than
     :data:`WITNESS_CAP` operations, or one whose shrink ran out of time, gets
     the shorter sentence (how far the search got and where it broke) and
@@ -731,6 +911,27 @@ def check_linearizable(
     Raises ``ValueError`` when invokes and completions do not pair up (see
     :meth:`History.operations`) or a cas value is not ``[expected, new]``.
     """
+    # The search allocates hundreds of thousands of small tuples (memo keys)
+    # and no reference cycles; the cyclic garbage collector would walk the
+    # whole heap (the history included) again and again for nothing, which
+    # cost 20-30 % of a 50,000-op check. It is paused here and restored after.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _check(history, initial, budget_steps, budget_seconds, explain, explain_seconds)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _check(
+    history: History | Sequence[Any],
+    initial: Mapping[str, Any] | None,
+    budget_steps: int | None,
+    budget_seconds: float | None,
+    explain: bool,
+    explain_seconds: float | None,
+) -> LinearizabilityResult:
     if not isinstance(history, History):
         history = History(history)
     initial = dict(initial or {})
@@ -761,7 +962,9 @@ def check_linearizable(
         intern = _Interner()
         init = intern(initial.get(key))
         ops = _prepare(kops, rank, intern)
+        searched_at = time.monotonic()
         search = _search(ops, init, steps_left, deadline)
+        search_seconds = time.monotonic() - searched_at
         if steps_left is not None:
             steps_left = max(0, steps_left - search.steps)
         witness = _never_written(ops, init)
@@ -789,19 +992,25 @@ def check_linearizable(
             prefix: tuple[int, ...] = ()
             break_at = None
         else:
-            prefix, break_at = search.prefix, search.break_at
+            prefix, break_at = _how_far(ops, init, search, deadline)
         minimal: bool | None = True
         if witness is not None:
             guilty = [witness]
         elif not explain:
             guilty, minimal = [], False
         else:
+            now = time.monotonic()
             if explain_until is None:
-                explain_until = time.monotonic() + explain_for
+                explain_until = now + explain_for
                 if deadline is not None:
                     explain_until = min(explain_until, deadline)
+            key_until = explain_until
+            if explain_seconds is None:
+                key_until = min(
+                    key_until, now + max(EXPLAIN_MIN_SECONDS, EXPLAIN_FACTOR * search_seconds)
+                )
             guilty, minimal = _one_minimal(
-                _shrink(ops, init, break_at, explain_until), init, explain_until
+                _shrink(ops, init, break_at, key_until), init, key_until
             )
         facts = [_facts(o) for o in guilty]
         broke = ops[break_at] if break_at is not None else None
