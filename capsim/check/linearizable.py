@@ -354,6 +354,7 @@ def _search(
     max_steps: int | None,
     deadline: float | None,
     ignore: frozenset[int] = frozenset(),
+    stop_at: int = -1,
 ) -> _Search:
     """Wing & Gong / Lowe search over one key, as in Porcupine's checkSingle.
 
@@ -380,6 +381,10 @@ def _search(
     a NO early, where a needed value is lost; ``blocker`` names the
     latest-called op whose need refused a move, and ``ignore`` (positions in
     ``ops``) leaves such ops out of the look-ahead (see :func:`_how_far`).
+    ``stop_at`` (a position in ``ops``): give up, as a NO, the first time an
+    order is stuck at that op's answer: every op answered before it is then
+    placed, which is all :func:`_how_far` wants to know (searching on for a
+    slightly longer order cost a 50k-op history a million steps).
     """
     events: list[tuple[int, int, bool]] = []
     for i, op in enumerate(ops):
@@ -589,6 +594,8 @@ def _search(
             best.extend(order[low:])
             low = best_depth
             break_at = who[e] if e > 0 else None
+            if break_at == stop_at >= 0:
+                return _Search("fail", steps, tuple(best), break_at, pruned, who[culprit])
         # Undo the last choice; a safe read was no choice, so undo past it too.
         while True:
             if not stack:
@@ -641,7 +648,7 @@ def _how_far(
         tries -= 1
         culprit = last.blocker
         ignore = ignore | {culprit}
-        last = _search(ops, init, budget, deadline, ignore)
+        last = _search(ops, init, budget, deadline, ignore, stop_at=culprit)
         budget -= last.steps
         if last.status != "ok" and len(last.prefix) > len(best.prefix):
             best = last
