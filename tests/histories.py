@@ -53,3 +53,14 @@ def build(*ops: Op) -> History:
     for i, (_, _, _, e) in enumerate(raw):
         events.append(Event(i, e.time, e.process, e.node, e.type, e.f, e.key, e.value))
     return History(events)
+
+
+def only_ops(history: History, invokes: set[int]) -> History:
+    """The events of the operations whose invoke index is in ``invokes``, in history order."""
+    keep: set[int] = set()
+    for op in history.operations():
+        if op.invoke.index in invokes:
+            keep.add(id(op.invoke))
+            if op.complete is not None:
+                keep.add(id(op.complete))
+    return History(e for e in history if id(e) in keep)

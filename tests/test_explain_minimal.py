@@ -18,6 +18,8 @@ from capsim.check.linearizable import check_linearizable
 from capsim.history import History
 from capsim.scenario import parse_scenario_text
 
+from .histories import only_ops
+
 QUORUM = """\
 name: qmin
 duration: 12
@@ -33,15 +35,6 @@ workload: {rate: 40, reads: 0.6, clients: 10}
 """
 
 
-def _sub(history: History, invokes: set[int]) -> History:
-    """The events of the operations whose invoke index is in ``invokes``."""
-    keep = []
-    for op in history.operations():
-        if op.invoke.index in invokes:
-            keep.append(op.invoke)
-            if op.complete is not None:
-                keep.append(op.complete)
-    return History(sorted(keep, key=lambda e: e.index))
 
 
 def _produces(op: Any) -> Any:
@@ -53,7 +46,7 @@ def _observes(op: Any) -> Any:
 
 
 def _assert_one_minimal(history: History, guilty: list[int], initial: dict[str, Any]) -> None:
-    whole = _sub(history, set(guilty))
+    whole = only_ops(history, set(guilty))
     assert check_linearizable(whole, initial=initial).linearizable is False
     ops = {o.invoke.index: o for o in whole.operations()}
     for i in guilty:
@@ -63,7 +56,7 @@ def _assert_one_minimal(history: History, guilty: list[int], initial: dict[str, 
                   and o.type == "ok"}
         if gone.f != "read" and _produces(gone) in needed:
             continue  # a kept op read what it wrote: leaving it out proves nothing
-        assert check_linearizable(_sub(history, rest), initial=initial).linearizable is True, i
+        assert check_linearizable(only_ops(history, rest), initial=initial).linearizable is True, i
 
 
 @pytest.mark.parametrize("attempts", [lin_mod.SHRINK_ATTEMPTS, 1])

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from capsim.check.linearizable import check_linearizable
 from capsim.history import History
 
-from .histories import build, cas, r, w
-from .test_linearizable import _brute_force, _only
+from .histories import build, cas, only_ops, r, w
+from .test_linearizable import _brute_force
 
 _FEW = st.sampled_from(["a", "b"])
 
@@ -49,7 +49,7 @@ def test_twins_keep_the_verdict_equal_to_brute_force(h: History, init: Any) -> N
     res = check_linearizable(h, initial={"x": init})
     assert res.linearizable is _brute_force(h, init)
     if res.linearizable is False:
-        assert _brute_force(_only(h, set(res.ops)), init) is False
+        assert _brute_force(only_ops(h, set(res.ops)), init) is False
 
 
 _THREE = st.sampled_from(["a", "b", "c"])
@@ -88,4 +88,4 @@ def test_pruning_keeps_the_verdict_equal_to_brute_force(h: History, init: Any) -
     assert check_linearizable(h, initial={"x": init}, explain=False).linearizable is (
         res.linearizable)
     if res.linearizable is False:
-        assert _brute_force(_only(h, set(res.ops)), init) is False
+        assert _brute_force(only_ops(h, set(res.ops)), init) is False

@@ -16,6 +16,8 @@ from capsim.check.linearizable import WITNESS_CAP, check_linearizable
 from capsim.formats.txt import parse_txt
 from capsim.history import History
 
+from .histories import only_ops
+
 DATA = Path(__file__).resolve().parent / "data" / "jepsen-etcd"
 
 
@@ -51,14 +53,6 @@ def test_every_verdict_agrees_with_porcupine() -> None:
     assert wrong == {}
 
 
-def _sub(history: History, invokes: set[int]) -> History:
-    keep = []
-    for op in history.operations():
-        if op.invoke.index in invokes:
-            keep.append(op.invoke)
-            if op.complete is not None:
-                keep.append(op.complete)
-    return History(sorted(keep, key=lambda e: e.index))
 
 
 @pytest.mark.parametrize("name", ["etcd_000", "etcd_057", "etcd_099"])
@@ -73,7 +67,7 @@ def test_the_full_call_says_no_with_evidence(name: str) -> None:
     assert result.ops, "the full call names the operations that cannot be ordered"
     if len(result.ops) <= WITNESS_CAP:
         # The named operations alone already cannot be put in order.
-        assert check_linearizable(_sub(history, set(result.ops))).linearizable is False
+        assert check_linearizable(only_ops(history, set(result.ops))).linearizable is False
         assert result.key_result("x").minimal is not None
 
 

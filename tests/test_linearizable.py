@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from capsim.check.linearizable import check_linearizable
 from capsim.history import History
-from tests.histories import Op, build, cas, r, w
+from tests.histories import Op, build, cas, only_ops, r, w
 from tests.paths import ROOT
 
 V0 = {"x": "v0"}
@@ -408,16 +408,6 @@ def _brute_force(h: History, init: Any = None) -> bool:
     )
 
 
-def _only(h: History, invoke_indices: set[int]) -> History:
-    keep: set[int] = set()
-    for op in h.operations():
-        if op.invoke.index in invoke_indices:
-            keep.add(id(op.invoke))
-            if op.complete is not None:
-                keep.add(id(op.complete))
-    return History(e for e in h if id(e) in keep)
-
-
 _VALUES = st.sampled_from(["a", "b", "c", None])
 
 
@@ -447,7 +437,7 @@ def test_verdict_matches_brute_force_and_witness_holds(h: History) -> None:
     assert res.linearizable is _brute_force(h)
     if res.linearizable is False:
         # The operations named are, on their own, already impossible to order.
-        assert _brute_force(_only(h, set(res.ops))) is False
+        assert _brute_force(only_ops(h, set(res.ops))) is False
 
 
 @st.composite
