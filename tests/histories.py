@@ -64,3 +64,17 @@ def only_ops(history: History, invokes: set[int]) -> History:
             if op.complete is not None:
                 keep.add(id(op.complete))
     return History(e for e in history if id(e) in keep)
+
+
+def drawn_op(draw: Any, values: Any, f: str, process: str, start: float, end: float | None,
+             **kw: Any) -> Op:
+    """A read, write or cas of values drawn from ``values`` (a hypothesis strategy).
+
+    Draws one value, and a second only for a cas, in that order, so strategies
+    built on it generate the same examples as when each wrote this out.
+    """
+    if f == "read":
+        return r(process, draw(values), start, end, **kw)
+    if f == "write":
+        return w(process, draw(values), start, end, **kw)
+    return cas(process, draw(values), draw(values), start, end, **kw)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from capsim.check.linearizable import check_linearizable
 from capsim.history import History
 
-from .histories import build, cas, only_ops, r, w
+from .histories import build, drawn_op, only_ops
 from .test_linearizable import _brute_force
 
 _FEW = st.sampled_from(["a", "b"])
@@ -34,12 +34,7 @@ def twin_histories(draw: st.DrawFn) -> History:
             outcome = "ok"
         kw: dict[str, Any] = {"type": "info" if outcome == "pending" else outcome}
         stop = None if outcome == "pending" else end
-        if f == "read":
-            ops.append(r(f"p{i}", draw(_FEW), start, stop, **kw))
-        elif f == "write":
-            ops.append(w(f"p{i}", draw(_FEW), start, stop, **kw))
-        else:
-            ops.append(cas(f"p{i}", draw(_FEW), draw(_FEW), start, stop, **kw))
+        ops.append(drawn_op(draw, _FEW, f, f"p{i}", start, stop, **kw))
     return build(*ops)
 
 
@@ -71,12 +66,7 @@ def info_heavy_histories(draw: st.DrawFn) -> History:
         outcome = "ok" if f == "read" else draw(st.sampled_from(["ok", "info", "pending"]))
         kw: dict[str, Any] = {"type": "info" if outcome == "pending" else outcome}
         stop = None if outcome == "pending" else end
-        if f == "read":
-            ops.append(r(f"p{i}", draw(_THREE), start, stop, **kw))
-        elif f == "write":
-            ops.append(w(f"p{i}", draw(_THREE), start, stop, **kw))
-        else:
-            ops.append(cas(f"p{i}", draw(_THREE), draw(_THREE), start, stop, **kw))
+        ops.append(drawn_op(draw, _THREE, f, f"p{i}", start, stop, **kw))
     return build(*ops)
 
 

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from capsim.check.linearizable import check_linearizable
 from capsim.history import History
-from tests.histories import Op, build, cas, only_ops, r, w
+from tests.histories import Op, build, cas, drawn_op, only_ops, r, w
 from tests.paths import ROOT
 
 V0 = {"x": "v0"}
@@ -421,12 +421,7 @@ def small_histories(draw: st.DrawFn) -> History:
         outcome = draw(st.sampled_from(["ok", "ok", "ok", "ok", "info", "fail", "pending"]))
         kw: dict[str, Any] = {"type": "info" if outcome == "pending" else outcome}
         stop = None if outcome == "pending" else end
-        if f == "read":
-            ops.append(r(f"p{i}", draw(_VALUES), start, stop, **kw))
-        elif f == "write":
-            ops.append(w(f"p{i}", draw(_VALUES), start, stop, **kw))
-        else:
-            ops.append(cas(f"p{i}", draw(_VALUES), draw(_VALUES), start, stop, **kw))
+        ops.append(drawn_op(draw, _VALUES, f, f"p{i}", start, stop, **kw))
     return build(*ops)
 
 
